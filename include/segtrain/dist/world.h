@@ -1,0 +1,62 @@
+#pragma once
+// The set of processes of one job, found through MPI alone: mpirun / srun --mpi=pmix hand every
+// process its rank, so there is no TCP rendezvous and no port that two jobs could fight over.
+// Started without a launcher, MPI runs as a singleton: a world of one.
+#include <mpi.h>
+
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <string>
+
+namespace segtrain::dist {
+
+// Thrown on the other ranks when a step run on rank 0 alone failed there: rank 0 reports the
+// error, the others only leave with the same exit code.
+class PeerFailed : public std::exception {
+ public:
+  explicit PeerFailed(int exit_code) : exit_code_(exit_code) {}
+  int exit_code() const { return exit_code_; }
+  const char* what() const noexcept override { return "a step on rank 0 failed"; }
+
+ private:
+  int exit_code_;
+};
+
+class World {
+ public:
+  // Initializes MPI once per process (collective over MPI_COMM_WORLD). Later calls return the
+  // same world. MPI is finalized at process exit.
+  static World& init();
+  // The initialized world; a runtime error if init() has not run.
+  static World& get();
+
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  int local_rank() const { return local_rank_; }  // rank among the processes of this node
+  int local_size() const { return local_size_; }
+  int num_nodes() const { return num_nodes_; }
+  bool is_main() const { return rank_ == 0; }
+  MPI_Comm comm() const { return MPI_COMM_WORLD; }
+  std::string mpi_library_version() const;
+
+  // Collective: every rank waits for all the others.
+  void barrier() const;
+  // Collective: rank 0's value, on every rank.
+  uint64_t broadcast(uint64_t value) const;
+  // Collective: runs `step` on rank 0 only (files written once: logs, checkpoints, the config
+  // dump) while the others wait. If it throws, rank 0 rethrows and the others throw PeerFailed,
+  // so no rank is left waiting for a rank that gave up.
+  void run_on_main(const std::function<void()>& step) const;
+  // Collective: the largest of the ranks' values (e.g. an error code every rank must see).
+  int max(int value) const;
+
+  World(const World&) = delete;
+  World& operator=(const World&) = delete;
+
+ private:
+  World();
+  int rank_ = 0, size_ = 1, local_rank_ = 0, local_size_ = 1, num_nodes_ = 1;
+};
+
+}  // namespace segtrain::dist

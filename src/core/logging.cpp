@@ -1,0 +1,75 @@
+#include "segtrain/core/logging.h"
+
+#include <cctype>
+#include <ctime>
+
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/spdlog.h>
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+
+namespace segtrain::log {
+namespace {
+
+int g_rank = 0;
+std::shared_ptr<spdlog::logger> g_logger;
+
+// %* prints the level as MMSeg (Python logging) does: INFO, WARNING, ERROR.
+class UpperLevelFlag : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+    auto name = spdlog::level::to_string_view(msg.level);
+    for (char c : name) dest.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<UpperLevelFlag>(); }
+};
+
+std::unique_ptr<spdlog::formatter> make_formatter(const std::string& prefix) {
+  auto f = std::make_unique<spdlog::pattern_formatter>();
+  f->add_flag<UpperLevelFlag>('*').set_pattern(prefix + "%Y-%m-%d %H:%M:%S,%e - segtrain - %* - %v");
+  return f;
+}
+
+}  // namespace
+
+void init(int rank);
+
+namespace {
+spdlog::logger& logger() {
+  if (!g_logger) init(g_rank);
+  return *g_logger;
+}
+}  // namespace
+
+void init(int rank) {
+  g_rank = rank;
+  std::shared_ptr<spdlog::sinks::sink> console;
+  if (rank == 0) console = std::make_shared<spdlog::sinks::stdout_sink_mt>();
+  else console = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  g_logger = std::make_shared<spdlog::logger>("segtrain", console);
+  g_logger->set_formatter(make_formatter(rank == 0 ? "" : "[rank " + std::to_string(rank) + "] "));
+  g_logger->set_level(rank == 0 ? spdlog::level::info : spdlog::level::warn);
+  g_logger->flush_on(spdlog::level::info);
+}
+
+void add_file(const std::filesystem::path& file) {
+  if (g_rank != 0) return;
+  auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(file.string());
+  sink->set_formatter(make_formatter(""));
+  logger().sinks().push_back(sink);
+}
+
+void info(const std::string& message) { logger().info("{}", message); }
+void warn(const std::string& message) { logger().warn("{}", message); }
+void error(const std::string& message) { logger().error("{}", message); }
+
+std::string timestamp() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%d_%H%M%S", &tm);
+  return buf;
+}
+
+}  // namespace segtrain::log

@@ -1,0 +1,117 @@
+#include "segtrain/tools/train_options.h"
+
+// Values of --options contain commas ([1,2]); cxxopts would split them into several values.
+#define CXXOPTS_VECTOR_DELIMITER '\0'
+#include <cxxopts.hpp>
+
+#include "segtrain/core/error.h"
+#include "segtrain/core/suggest.h"
+
+#include <algorithm>
+
+namespace segtrain::tools {
+namespace {
+
+const std::vector<std::string> kFlags = {"--work-dir", "--load-from", "--resume-from", "--auto-resume",
+                                         "--no-validate", "--seed", "--deterministic", "--options",
+                                         "--cfg-options", "--print-config", "--help", "--version"};
+
+cxxopts::Options make_parser() {
+  cxxopts::Options o("segtrain", "Train a semantic segmentation model (MMSegmentation configs, MPI-native)");
+  o.custom_help("CONFIG [options]");
+  o.positional_help("");
+  o.add_options()
+      ("config", "the config file (YAML)", cxxopts::value<std::string>())
+      ("work-dir", "the folder for logs and checkpoints (default: config work_dir, else work_dirs/<config stem>)",
+       cxxopts::value<std::string>(), "DIR")
+      ("load-from", "load weights only, start from iteration 0", cxxopts::value<std::string>(), "FILE")
+      ("resume-from", "resume weights, optimizer, iteration and sampler from a checkpoint",
+       cxxopts::value<std::string>(), "FILE")
+      ("auto-resume", "resume from the newest intact checkpoint in the work_dir, if any")
+      ("no-validate", "do not evaluate during training")
+      ("seed", "random seed (default: drawn on rank 0 and logged)", cxxopts::value<uint64_t>(), "N")
+      ("deterministic", "use deterministic algorithms (bitwise-repeatable runs on CPU)")
+      ("options", "override config keys, e.g. model.backbone.with_cp=True (alias --cfg-options)",
+       cxxopts::value<std::vector<std::string>>(), "KEY=VALUE ...")
+      ("print-config", "print the merged config (after overrides) as YAML and exit")
+      ("h,help", "show this help and exit")
+      ("version", "print segtrain, torch, MPI, HDF5, CUDA and NCCL versions and exit");
+  o.parse_positional({"config"});
+  return o;
+}
+
+// `--options a=1 b=2 --seed 3` → `--options=a=1 --options=b=2 --seed 3`: cxxopts has no nargs='+'.
+std::vector<std::string> expand_multi_value(int argc, const char* const argv[]) {
+  std::vector<std::string> out{argc > 0 ? argv[0] : "segtrain"};
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--options" || a == "--cfg-options") {
+      bool any = false;
+      while (i + 1 < argc && std::string(argv[i + 1]).rfind("--", 0) != 0 &&
+             std::string(argv[i + 1]).find('=') != std::string::npos) {
+        out.push_back(std::string("--options=") + argv[++i]);
+        any = true;
+      }
+      if (!any) throw user_error(a, "expects one or more KEY=VALUE");
+    } else if (a.rfind("--cfg-options=", 0) == 0) {
+      out.push_back("--options=" + a.substr(std::string("--cfg-options=").size()));
+    } else {
+      out.push_back(a);
+    }
+  }
+  return out;
+}
+
+template <typename T> std::optional<T> optional_value(const cxxopts::ParseResult& r, const char* key) {
+  if (!r.count(key)) return std::nullopt;
+  return r[key].as<T>();
+}
+
+}  // namespace
+
+TrainOptions parse_train_options(int argc, const char* const argv[]) {
+  const auto args = expand_multi_value(argc, argv);
+  for (const auto& a : args) {
+    if (a.rfind("--", 0) != 0) continue;
+    std::string flag = a.substr(0, a.find('='));
+    if (std::find(kFlags.begin(), kFlags.end(), flag) == kFlags.end())
+      throw user_error(flag, "unknown flag" + did_you_mean(flag, kFlags) + "; see segtrain --help");
+  }
+  std::vector<const char*> cargs;
+  for (const auto& a : args) cargs.push_back(a.c_str());
+
+  auto parser = make_parser();
+  cxxopts::ParseResult r;
+  try {
+    r = parser.parse(static_cast<int>(cargs.size()), cargs.data());
+  } catch (const cxxopts::exceptions::exception& e) {
+    throw user_error("command line", e.what());
+  }
+  TrainOptions o;
+  o.help = r.count("help") > 0;
+  o.version = r.count("version") > 0;
+  if (o.help || o.version) return o;
+  if (!r.unmatched().empty())
+    throw user_error(r.unmatched().front(), "unexpected argument (only one CONFIG is taken)");
+  if (!r.count("config")) throw user_error("command line", "missing CONFIG; see segtrain --help");
+  o.config = r["config"].as<std::string>();
+  o.work_dir = optional_value<std::string>(r, "work-dir");
+  o.load_from = optional_value<std::string>(r, "load-from");
+  o.resume_from = optional_value<std::string>(r, "resume-from");
+  o.auto_resume = r.count("auto-resume") > 0;
+  o.no_validate = r.count("no-validate") > 0;
+  o.seed = optional_value<uint64_t>(r, "seed");
+  o.deterministic = r.count("deterministic") > 0;
+  o.print_config = r.count("print-config") > 0;
+  if (r.count("options")) o.options = r["options"].as<std::vector<std::string>>();
+  if (o.load_from && o.resume_from)
+    throw user_error("--load-from", "cannot be used together with --resume-from (choose one)");
+  for (const auto* flag : {"work-dir", "load-from", "resume-from"})
+    if (r.count(flag) && r[flag].as<std::string>().empty())
+      throw user_error(std::string("--") + flag, "expects a non-empty value");
+  return o;
+}
+
+std::string train_help() { return make_parser().help(); }
+
+}  // namespace segtrain::tools
