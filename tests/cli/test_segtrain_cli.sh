@@ -48,6 +48,14 @@ bad missing_base "_base_: nothere.yaml\n" "nothere.yaml: config file not found"
 bad malformed "a: [1, 2\nb: 3\n" "malformed YAML"
 printf '_base_: cycle_b.yaml\n' > "$T/cycle_b.yaml.tmp"; mv "$T/cycle_b.yaml.tmp" "$T/cycle_b.yaml"
 bad cycle_a "_base_: cycle_b.yaml\n" "_base_ cycle"
+# Odd inputs never crash: each is a clear user error.
+head -c 4096 /dev/urandom > "$T/garbage.yaml"
+expect_exit 2 "binary garbage as config" -- "$SEGTRAIN" "$T/garbage.yaml" --work-dir "$T/wd"
+expect_exit 2 "a folder as config" -- "$SEGTRAIN" "$T" --work-dir "$T/wd"
+printf 'a:\n\tb: 1\n' > "$T/tabs.yaml"
+expect_exit 2 "tabs in YAML" -- "$SEGTRAIN" "$T/tabs.yaml" --work-dir "$T/wd"
+printf 'model: 3\n' > "$T/scalar_section.yaml"
+expect_exit 2 "a scalar where a section is expected" -- "$SEGTRAIN" "$T/scalar_section.yaml" --options model.x=1 --work-dir "$T/wd"
 check "the existing work_dir is untouched" test "$(ls "$T/wd")" = keep.txt
 
 expect_exit 2 "unknown flag" -- "$SEGTRAIN" "$DEMO" --no-valdate
