@@ -5,7 +5,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 APT_PACKAGES=(
-  build-essential pkg-config git python3 python3-venv
+  build-essential pkg-config git procps python3 python3-venv
   libopenmpi-dev openmpi-bin
   libhdf5-dev hdf5-tools hdf5-filter-plugin hdf5-filter-plugin-blosc-serial
   libcxxopts-dev libyaml-cpp-dev libgtest-dev libgmock-dev

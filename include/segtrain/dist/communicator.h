@@ -1,0 +1,74 @@
+#pragma once
+// Collectives on torch tensors, behind one interface with a backend per transport:
+//   MpiCommunicator  - CPU tensors, over MPI (its own duplicate of MPI_COMM_WORLD)
+//   NcclCommunicator - CUDA tensors, over NCCL (unique id broadcast through MPI)
+// Nothing above dist/ knows which one runs.
+//
+// Every call here is collective: all ranks make the same calls in the same order, with
+// tensors of the same dtype and, except for allgather's first dimension, the same shape.
+// Async calls return a Work; the synchronous ones are async + wait().
+#include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace segtrain::dist {
+
+class World;
+
+enum class ReduceOp { Sum, Avg, Max };
+
+// A collective in flight. wait() returns once its result may be used: on CPU when the data is
+// there; on CUDA when the current stream is ordered after it.
+class Work {
+ public:
+  using Clock = std::chrono::steady_clock;
+  virtual ~Work() = default;
+  virtual void wait() = 0;
+  // When the transport began moving data, where the backend can tell (MPI); else nullopt.
+  virtual std::optional<Clock::time_point> started_at() const { return std::nullopt; }
+};
+
+class Communicator {
+ public:
+  virtual ~Communicator() = default;
+
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  virtual c10::Device device() const = 0;
+  virtual std::string backend() const = 0;
+
+  // In place. Avg of integer tensors truncates toward zero.
+  virtual std::shared_ptr<Work> allreduce_async(at::Tensor tensor, ReduceOp op) = 0;
+  virtual std::shared_ptr<Work> broadcast_async(at::Tensor tensor, int root) = 0;
+  // Every rank's tensor, in rank order; their first dimensions may differ.
+  virtual std::vector<at::Tensor> allgather(const at::Tensor& tensor) = 0;
+  virtual void barrier() = 0;
+
+  void allreduce(at::Tensor tensor, ReduceOp op) { allreduce_async(std::move(tensor), op)->wait(); }
+  void broadcast(at::Tensor tensor, int root) { broadcast_async(std::move(tensor), root)->wait(); }
+
+ protected:
+  Communicator(int rank, int size) : rank_(rank), size_(size) {}
+
+ private:
+  int rank_, size_;
+};
+
+struct CommunicatorOptions {
+  // NCCL: a collective unfinished after this long aborts the communicator and ends the job.
+  std::chrono::seconds timeout{1800};
+};
+
+// The backend for `device`: NCCL for CUDA devices (when built with CUDA), else MPI.
+std::shared_ptr<Communicator> make_communicator(const World& world, c10::Device device,
+                                                const CommunicatorOptions& options = {});
+
+// Rank `root`'s bytes on every rank (a config text, a seed, a checkpoint read once).
+std::string broadcast_bytes(const World& world, std::string bytes, int root = 0);
+
+}  // namespace segtrain::dist

@@ -1,0 +1,192 @@
+#include "segtrain/dist/mpi_communicator.h"
+
+#include <ATen/ATen.h>
+
+#include <atomic>
+#include <climits>
+
+#include "segtrain/core/error.h"
+#include "segtrain/dist/world.h"
+
+namespace segtrain::dist {
+namespace {
+
+void check(int rc, const char* what) {
+  if (rc == MPI_SUCCESS) return;
+  char text[MPI_MAX_ERROR_STRING];
+  int len = 0;
+  MPI_Error_string(rc, text, &len);
+  throw runtime_error("MPI", std::string(what) + " failed: " + std::string(text, len));
+}
+
+// The MPI type that moves (and, where it is arithmetic MPI knows, reduces) this dtype.
+MPI_Datatype mpi_type(at::ScalarType t) {
+  switch (t) {
+    case at::kFloat: return MPI_FLOAT;
+    case at::kDouble: return MPI_DOUBLE;
+    case at::kLong: return MPI_INT64_T;
+    case at::kInt: return MPI_INT32_T;
+    case at::kShort: return MPI_INT16_T;
+    case at::kChar: return MPI_INT8_T;
+    case at::kByte: return MPI_UINT8_T;
+    case at::kBool: return MPI_C_BOOL;
+    case at::kHalf:
+    case at::kBFloat16: return MPI_UINT16_T;  // bits only: reductions go through float32
+    default: throw runtime_error("MPI", std::string("unsupported dtype ") + c10::toString(t));
+  }
+}
+
+bool is_half(at::ScalarType t) { return t == at::kHalf || t == at::kBFloat16; }
+
+// MPI counts are ints: large tensors go in pieces.
+constexpr int64_t kMaxCount = INT_MAX / 2;
+
+class MpiWork : public Work {
+ public:
+  explicit MpiWork(std::shared_future<void> done, std::shared_ptr<std::atomic<int64_t>> started)
+      : done_(std::move(done)), started_(std::move(started)) {}
+  void wait() override { done_.get(); }
+  std::optional<Clock::time_point> started_at() const override {
+    const int64_t ns = started_->load();
+    if (ns == 0) return std::nullopt;
+    return Clock::time_point(std::chrono::nanoseconds(ns));
+  }
+
+ private:
+  std::shared_future<void> done_;
+  std::shared_ptr<std::atomic<int64_t>> started_;  // steady-clock ns, 0 until the thread starts it
+};
+
+void allreduce_now(MPI_Comm comm, at::Tensor& t, ReduceOp op, int size) {
+  if (is_half(t.scalar_type())) {  // MPI cannot add half floats: reduce in float32
+    at::Tensor wide = t.to(at::kFloat);
+    allreduce_now(comm, wide, op, size);
+    t.copy_(wide);
+    return;
+  }
+  at::Tensor buf = t.is_contiguous() ? t : t.contiguous();
+  const MPI_Op mpi_op = op == ReduceOp::Max ? MPI_MAX : MPI_SUM;
+  auto* bytes = static_cast<char*>(buf.data_ptr());
+  for (int64_t start = 0; start < buf.numel(); start += kMaxCount) {
+    int count = static_cast<int>(std::min(kMaxCount, buf.numel() - start));
+    check(MPI_Allreduce(MPI_IN_PLACE, bytes + start * buf.element_size(), count, mpi_type(buf.scalar_type()),
+                        mpi_op, comm),
+          "MPI_Allreduce");
+  }
+  if (op == ReduceOp::Avg) {
+    if (at::isFloatingType(buf.scalar_type())) buf.div_(size);
+    else buf.copy_(buf.div(size, "trunc"));
+  }
+  if (!buf.is_same(t)) t.copy_(buf);
+}
+
+void broadcast_now(MPI_Comm comm, at::Tensor& t, int root) {
+  at::Tensor buf = t.is_contiguous() ? t : t.contiguous();
+  auto* bytes = static_cast<char*>(buf.data_ptr());
+  for (int64_t start = 0; start < buf.numel(); start += kMaxCount) {
+    int count = static_cast<int>(std::min(kMaxCount, buf.numel() - start));
+    check(MPI_Bcast(bytes + start * buf.element_size(), count, mpi_type(buf.scalar_type()), root, comm),
+          "MPI_Bcast");
+  }
+  if (!buf.is_same(t)) t.copy_(buf);
+}
+
+}  // namespace
+
+MpiCommunicator::MpiCommunicator(const World& world) : Communicator(world.rank(), world.size()) {
+  check(MPI_Comm_dup(world.comm(), &comm_), "MPI_Comm_dup");
+  MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
+  thread_ = std::thread([this] { run_jobs(); });
+}
+
+MpiCommunicator::~MpiCommunicator() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  ready_.notify_all();
+  thread_.join();
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (!finalized) MPI_Comm_free(&comm_);
+}
+
+void MpiCommunicator::run_jobs() {
+  while (true) {
+    std::packaged_task<void()> job;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      ready_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+      if (jobs_.empty()) return;  // stopping, and nothing left to run
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    job();  // exceptions land in the job's future
+  }
+}
+
+std::shared_ptr<Work> MpiCommunicator::enqueue(std::function<void()> job) {
+  auto started = std::make_shared<std::atomic<int64_t>>(0);
+  std::packaged_task<void()> task([job = std::move(job), started] {
+    started->store(std::chrono::duration_cast<std::chrono::nanoseconds>(Work::Clock::now().time_since_epoch()).count());
+    job();
+  });
+  auto done = task.get_future().share();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    jobs_.push_back(std::move(task));
+  }
+  ready_.notify_one();
+  return std::make_shared<MpiWork>(done, started);
+}
+
+std::shared_ptr<Work> MpiCommunicator::allreduce_async(at::Tensor tensor, ReduceOp op) {
+  TORCH_CHECK(tensor.device().is_cpu(), "MpiCommunicator: tensor on ", tensor.device());
+  if (size() == 1) return enqueue([] {});  // every op is the identity on one rank
+  return enqueue([this, tensor, op]() mutable { allreduce_now(comm_, tensor, op, size()); });
+}
+
+std::shared_ptr<Work> MpiCommunicator::broadcast_async(at::Tensor tensor, int root) {
+  TORCH_CHECK(tensor.device().is_cpu(), "MpiCommunicator: tensor on ", tensor.device());
+  return enqueue([this, tensor, root]() mutable { broadcast_now(comm_, tensor, root); });
+}
+
+std::vector<at::Tensor> MpiCommunicator::allgather(const at::Tensor& tensor) {
+  TORCH_CHECK(tensor.device().is_cpu(), "MpiCommunicator: tensor on ", tensor.device());
+  std::vector<at::Tensor> out;
+  enqueue([&] {
+    at::Tensor src = tensor.dim() == 0 ? tensor.reshape({1}).contiguous() : tensor.contiguous();
+    // Sizes first: every rank learns every first dimension.
+    std::vector<int64_t> rows(size());
+    int64_t my_rows = src.size(0);
+    check(MPI_Allgather(&my_rows, 1, MPI_INT64_T, rows.data(), 1, MPI_INT64_T, comm_), "MPI_Allgather");
+    int64_t row_numel = 1;
+    for (int64_t d = 1; d < src.dim(); ++d) row_numel *= src.size(d);
+    std::vector<int> counts(size()), displs(size());
+    int64_t total = 0;
+    for (int r = 0; r < size(); ++r) {
+      TORCH_CHECK(rows[r] * row_numel <= INT_MAX, "allgather: tensor too large for one MPI call");
+      counts[r] = static_cast<int>(rows[r] * row_numel);
+      displs[r] = static_cast<int>(total);
+      total += counts[r];
+    }
+    TORCH_CHECK(total <= INT_MAX, "allgather: result too large for one MPI call");
+    at::Tensor all = at::empty({total}, src.options());
+    MPI_Datatype type = mpi_type(src.scalar_type());
+    check(MPI_Allgatherv(src.data_ptr(), counts[rank()], type, all.data_ptr(), counts.data(), displs.data(), type,
+                         comm_),
+          "MPI_Allgatherv");
+    auto shape = src.sizes().vec();
+    for (int r = 0; r < size(); ++r) {
+      shape[0] = rows[r];
+      out.push_back(all.narrow(0, displs[r], counts[r]).view(shape));
+    }
+  })->wait();
+  return out;
+}
+
+void MpiCommunicator::barrier() {
+  enqueue([this] { check(MPI_Barrier(comm_), "MPI_Barrier"); })->wait();
+}
+
+}  // namespace segtrain::dist

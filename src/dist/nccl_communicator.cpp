@@ -1,0 +1,200 @@
+#include "segtrain/dist/nccl_communicator.h"
+
+#include <ATen/ATen.h>
+#include <ATen/cuda/CUDAEvent.h>
+#include <c10/cuda/CUDACachingAllocator.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#include <mpi.h>
+#include <nccl.h>
+
+#include <atomic>
+#include <iostream>
+#include <list>
+#include <mutex>
+#include <thread>
+
+#include "segtrain/core/error.h"
+#include "segtrain/dist/world.h"
+
+namespace segtrain::dist {
+namespace {
+
+void check_nccl(ncclResult_t rc, const char* what) {
+  if (rc != ncclSuccess) throw runtime_error("NCCL", std::string(what) + " failed: " + ncclGetErrorString(rc));
+}
+
+ncclDataType_t nccl_type(at::ScalarType t) {
+  switch (t) {
+    case at::kFloat: return ncclFloat32;
+    case at::kDouble: return ncclFloat64;
+    case at::kHalf: return ncclFloat16;
+    case at::kBFloat16: return ncclBfloat16;
+    case at::kLong: return ncclInt64;
+    case at::kInt: return ncclInt32;
+    case at::kChar: return ncclInt8;
+    case at::kByte:
+    case at::kBool: return ncclUint8;
+    default: throw runtime_error("NCCL", std::string("unsupported dtype ") + c10::toString(t));
+  }
+}
+
+class NcclWork : public Work {
+ public:
+  NcclWork(std::shared_ptr<at::cuda::CUDAEvent> done, c10::Device device) : done_(std::move(done)), device_(device) {}
+  void wait() override { done_->block(c10::cuda::getCurrentCUDAStream(device_.index())); }
+
+ private:
+  std::shared_ptr<at::cuda::CUDAEvent> done_;
+  c10::Device device_;
+};
+
+}  // namespace
+
+struct NcclCommunicator::State {
+  ncclComm_t comm = nullptr;
+  c10::cuda::CUDAStream stream;
+  int rank = 0;
+  std::chrono::seconds timeout;
+  // Collectives not yet known finished, with their start times; watched by `watchdog`.
+  std::mutex mutex;
+  std::list<std::pair<std::shared_ptr<at::cuda::CUDAEvent>, std::chrono::steady_clock::time_point>> pending;
+  std::atomic<bool> stopping{false};
+  std::thread watchdog;
+
+  explicit State(c10::cuda::CUDAStream s) : stream(s) {}
+
+  [[noreturn]] void fail(const std::string& why) {
+    ncclCommAbort(comm);
+    std::cerr << "[rank " << rank << "] segtrain: error: NCCL: " << why << "; aborting the job" << std::endl;
+    MPI_Abort(MPI_COMM_WORLD, 1);
+    std::_Exit(1);
+  }
+
+  void watch() {
+    while (!stopping) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      ncclResult_t async = ncclSuccess;
+      ncclCommGetAsyncError(comm, &async);
+      if (async != ncclSuccess && async != ncclInProgress)
+        fail(std::string("asynchronous error: ") + ncclGetErrorString(async));
+      std::lock_guard<std::mutex> lock(mutex);
+      const auto now = std::chrono::steady_clock::now();
+      for (auto it = pending.begin(); it != pending.end();) {
+        if (it->first->query()) {
+          it = pending.erase(it);
+        } else if (now - it->second > timeout) {
+          fail("a collective did not finish within " + std::to_string(timeout.count()) +
+               " s (a rank died or stopped calling collectives)");
+        } else {
+          ++it;
+        }
+      }
+    }
+  }
+
+  // Runs `call` on the communicator's stream after the current stream's work, returns its Work.
+  template <typename Call>
+  std::shared_ptr<Work> launch(c10::Device device, const std::vector<at::Tensor>& tensors, Call call) {
+    c10::cuda::CUDAGuard guard(device);
+    at::cuda::CUDAEvent inputs_ready;
+    inputs_ready.record(c10::cuda::getCurrentCUDAStream(device.index()));
+    inputs_ready.block(stream);
+    call(stream.stream());
+    // The caching allocator must not hand these blocks out again before `stream` is done.
+    for (const auto& t : tensors) c10::cuda::CUDACachingAllocator::recordStream(t.storage().data_ptr(), stream);
+    auto done = std::make_shared<at::cuda::CUDAEvent>();
+    done->record(stream);
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      pending.emplace_back(done, std::chrono::steady_clock::now());
+    }
+    return std::make_shared<NcclWork>(done, device);
+  }
+};
+
+NcclCommunicator::NcclCommunicator(const World& world, c10::Device device, const CommunicatorOptions& options)
+    : Communicator(world.rank(), world.size()), device_(device) {
+  c10::cuda::CUDAGuard guard(device);
+  state_ = std::make_unique<State>(c10::cuda::getStreamFromPool(/*isHighPriority=*/true, device.index()));
+  state_->rank = world.rank();
+  state_->timeout = options.timeout;
+  ncclUniqueId id;
+  if (world.rank() == 0) check_nccl(ncclGetUniqueId(&id), "ncclGetUniqueId");
+  if (MPI_Bcast(&id, sizeof(id), MPI_BYTE, 0, world.comm()) != MPI_SUCCESS)
+    throw runtime_error("MPI", "broadcast of the NCCL unique id failed");
+  check_nccl(ncclCommInitRank(&state_->comm, world.size(), id, world.rank()), "ncclCommInitRank");
+  state_->watchdog = std::thread([s = state_.get()] { s->watch(); });
+}
+
+NcclCommunicator::~NcclCommunicator() {
+  state_->stopping = true;
+  state_->watchdog.join();
+  state_->stream.synchronize();
+  ncclCommDestroy(state_->comm);
+}
+
+std::shared_ptr<Work> NcclCommunicator::allreduce_async(at::Tensor tensor, ReduceOp op) {
+  TORCH_CHECK(tensor.device() == device_, "NcclCommunicator: tensor on ", tensor.device(), ", expected ", device_);
+  TORCH_CHECK(tensor.is_contiguous(), "NcclCommunicator: tensors must be contiguous");
+  const bool integer = !at::isFloatingType(tensor.scalar_type());
+  const ncclRedOp_t nccl_op =
+      op == ReduceOp::Max ? ncclMax : (op == ReduceOp::Avg && !integer ? ncclAvg : ncclSum);
+  auto* comm = state_->comm;
+  return state_->launch(device_, {tensor}, [&](cudaStream_t stream) {
+    check_nccl(ncclAllReduce(tensor.data_ptr(), tensor.data_ptr(), tensor.numel(), nccl_type(tensor.scalar_type()),
+                             nccl_op, comm, stream),
+               "ncclAllReduce");
+    if (op == ReduceOp::Avg && integer) {  // ncclAvg is for floats: sum, then divide on the same stream
+      c10::cuda::CUDAStreamGuard on(state_->stream);
+      tensor.copy_(tensor.div(size(), "trunc"));
+    }
+  });
+}
+
+std::shared_ptr<Work> NcclCommunicator::broadcast_async(at::Tensor tensor, int root) {
+  TORCH_CHECK(tensor.device() == device_ && tensor.is_contiguous(), "NcclCommunicator: bad tensor for broadcast");
+  auto* comm = state_->comm;
+  return state_->launch(device_, {tensor}, [&](cudaStream_t stream) {
+    check_nccl(ncclBroadcast(tensor.data_ptr(), tensor.data_ptr(), tensor.numel(), nccl_type(tensor.scalar_type()),
+                             root, comm, stream),
+               "ncclBroadcast");
+  });
+}
+
+std::vector<at::Tensor> NcclCommunicator::allgather(const at::Tensor& tensor) {
+  TORCH_CHECK(tensor.device() == device_, "NcclCommunicator: tensor on ", tensor.device());
+  at::Tensor src = tensor.dim() == 0 ? tensor.reshape({1}).contiguous() : tensor.contiguous();
+  // NCCL gathers equal sizes: learn every rank's rows, pad to the largest, gather, cut.
+  at::Tensor rows = at::full({1}, src.size(0), src.options().dtype(at::kLong));
+  at::Tensor all_rows = at::empty({size()}, rows.options());
+  auto* comm = state_->comm;
+  state_->launch(device_, {rows, all_rows}, [&](cudaStream_t stream) {
+    check_nccl(ncclAllGather(rows.data_ptr(), all_rows.data_ptr(), 1, ncclInt64, comm, stream), "ncclAllGather");
+  })->wait();
+  std::vector<int64_t> counts(all_rows.cpu().data_ptr<int64_t>(), all_rows.cpu().data_ptr<int64_t>() + size());
+  const int64_t max_rows = *std::max_element(counts.begin(), counts.end());
+  auto padded_shape = src.sizes().vec();
+  padded_shape[0] = max_rows;
+  at::Tensor padded = at::zeros(padded_shape, src.options());
+  padded.narrow(0, 0, src.size(0)).copy_(src);
+  auto gathered_shape = padded_shape;
+  gathered_shape.insert(gathered_shape.begin(), size());
+  at::Tensor gathered = at::empty(gathered_shape, src.options());
+  state_->launch(device_, {padded, gathered}, [&](cudaStream_t stream) {
+    check_nccl(ncclAllGather(padded.data_ptr(), gathered.data_ptr(), padded.numel(), nccl_type(src.scalar_type()),
+                             comm, stream),
+               "ncclAllGather");
+  })->wait();
+  std::vector<at::Tensor> out;
+  for (int r = 0; r < size(); ++r) out.push_back(gathered[r].narrow(0, 0, counts[r]));
+  return out;
+}
+
+void NcclCommunicator::barrier() {
+  at::Tensor one = at::ones({1}, at::TensorOptions().device(device_));
+  allreduce(one, ReduceOp::Sum);
+  c10::cuda::getCurrentCUDAStream(device_.index()).synchronize();
+}
+
+}  // namespace segtrain::dist

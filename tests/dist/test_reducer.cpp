@@ -1,0 +1,171 @@
+// The gradient reducer: data-parallel training equals one process on the whole batch,
+// communication overlaps backward, unused parameters, gradient accumulation, bucketing.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "dist_test_env.h"
+#include "segtrain/dist/reducer.h"
+#include "segtrain/dist/sync_batch_norm.h"
+
+using namespace segtrain;
+using segtrain::testing::cpu_comm;
+
+namespace {
+
+// A small conv net with SyncBN; with no communicator its SyncBN is plain BatchNorm.
+struct NetImpl : torch::nn::Module {
+  NetImpl(std::shared_ptr<dist::Communicator> comm, int depth = 2, int width = 8, bool with_unused = false) {
+    int in = 3;
+    for (int i = 0; i < depth; ++i) {
+      convs.push_back(register_module("conv" + std::to_string(i),
+                                      torch::nn::Conv2d(torch::nn::Conv2dOptions(in, width, 3).padding(1))));
+      bns.push_back(register_module("bn" + std::to_string(i), dist::SyncBatchNorm(width, comm)));
+      in = width;
+    }
+    head = register_module("head", torch::nn::Conv2d(width, 4, 1));
+    if (with_unused) unused = register_module("unused", torch::nn::Linear(3, 3));
+  }
+  torch::Tensor forward(torch::Tensor x) {
+    for (std::size_t i = 0; i < convs.size(); ++i) x = torch::relu(bns[i]->forward(convs[i]->forward(x)));
+    return head->forward(x);
+  }
+  std::vector<torch::nn::Conv2d> convs;
+  std::vector<dist::SyncBatchNorm> bns;
+  torch::nn::Conv2d head{nullptr};
+  torch::nn::Linear unused{nullptr};
+};
+TORCH_MODULE(Net);
+
+std::vector<std::pair<std::string, at::Tensor>> named(torch::nn::Module& m) {
+  std::vector<std::pair<std::string, at::Tensor>> out;
+  for (const auto& item : m.named_parameters()) out.emplace_back(item.key(), item.value());
+  return out;
+}
+
+constexpr int64_t kLocalBatch = 2, kSize = 8;
+
+}  // namespace
+
+TEST(Reducer, RanksTimesBatchEqualsOneProcessWithTheWholeBatch) {
+  auto comm = cpu_comm();
+  const int64_t global_batch = kLocalBatch * comm->size();
+  torch::manual_seed(0);
+  Net model(comm);
+  torch::manual_seed(0);
+  Net reference(std::shared_ptr<dist::Communicator>{});  // same initial weights, plain BatchNorm
+  dist::broadcast_module_state(*model, *comm);
+  dist::Reducer reducer(named(*model), comm);
+  auto options = torch::optim::SGDOptions(0.05).momentum(0.9).weight_decay(1e-3);
+  torch::optim::SGD opt(model->parameters(), options), ref_opt(reference->parameters(), options);
+
+  for (int step = 0; step < 5; ++step) {
+    torch::manual_seed(100 + step);  // the same global batch on every rank
+    auto x = torch::randn({global_batch, 3, kSize, kSize}), target = torch::randn({global_batch, 4, kSize, kSize});
+    auto mine = [&](const torch::Tensor& t) { return t.narrow(0, comm->rank() * kLocalBatch, kLocalBatch); };
+    opt.zero_grad();
+    torch::mse_loss(model->forward(mine(x)), mine(target)).backward();
+    opt.step();
+    ref_opt.zero_grad();
+    torch::mse_loss(reference->forward(x), target).backward();
+    ref_opt.step();
+  }
+  auto params = model->named_parameters(), ref_params = reference->named_parameters();
+  for (const auto& item : params) {
+    const auto& want = ref_params[item.key()];
+    double diff = (item.value() - want).abs().max().item<double>();
+    double scale = std::max(1e-3, want.abs().max().item<double>());
+    EXPECT_LE(diff / scale, 1e-5) << item.key();
+  }
+  for (const auto& item : model->named_buffers()) {
+    if (item.key().find("running") == std::string::npos) continue;
+    double diff = (item.value() - reference->named_buffers()[item.key()]).abs().max().item<double>();
+    EXPECT_LE(diff, 1e-5) << item.key();
+  }
+}
+
+TEST(Reducer, BucketsFollowReverseRegistrationOrderAndSizes) {
+  auto comm = cpu_comm();
+  torch::manual_seed(0);
+  Net model(comm, /*depth=*/6, /*width=*/16);
+  // conv 16x16x3x3 floats = 9216 bytes: a 4 KB first bucket closes after one such tensor.
+  dist::Reducer reducer(named(*model), comm, {.first_bucket_bytes = 4096, .bucket_bytes = 20000});
+  auto buckets = reducer.bucket_names();
+  ASSERT_GE(buckets.size(), 3u);
+  EXPECT_EQ(buckets.front().front(), "head.bias");  // registered last, produced first
+  EXPECT_EQ(buckets.back().back(), "conv0.weight");
+  std::size_t total = 0;
+  for (const auto& b : buckets) total += b.size();
+  EXPECT_EQ(total, model->parameters().size());
+}
+
+TEST(Reducer, CommunicationOverlapsBackward) {
+  auto comm = cpu_comm();
+  torch::manual_seed(0);
+  Net model(comm, /*depth=*/8, /*width=*/32);
+  dist::Reducer reducer(named(*model), comm, {.first_bucket_bytes = 1024, .bucket_bytes = 40000});
+  ASSERT_GE(reducer.num_buckets(), 4u);
+  torch::manual_seed(1);
+  auto x = torch::randn({kLocalBatch, 3, 40, 40});  // backward long enough (tens of ms) to observe
+  model->forward(x).pow(2).mean().backward();
+  const auto& t = reducer.timeline();
+  // The first bucket was handed over, and MPI started moving it, before backward was over.
+  EXPECT_LT(t.bucket_launched.front(), t.backward_finished);
+  ASSERT_TRUE(t.bucket_started.front().has_value());
+  EXPECT_LT(*t.bucket_started.front(), t.backward_finished);
+  EXPECT_LE(t.backward_finished, t.synchronized);
+}
+
+TEST(Reducer, UnusedParameterIsAnErrorNamingIt) {
+  auto comm = cpu_comm();
+  torch::manual_seed(0);
+  Net model(comm, 2, 8, /*with_unused=*/true);
+  dist::Reducer reducer(named(*model), comm);
+  auto x = torch::randn({kLocalBatch, 3, kSize, kSize});
+  try {
+    model->forward(x).sum().backward();
+    ADD_FAILURE() << "expected an error about unused parameters";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("unused.weight"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("find_unused_parameters"), std::string::npos) << e.what();
+  }
+  // The reducer is ready for the next pass after the error.
+  EXPECT_ANY_THROW(model->forward(x).sum().backward());
+}
+
+TEST(Reducer, FindUnusedParametersCountsThemAsZero) {
+  auto comm = cpu_comm();
+  torch::manual_seed(0);
+  Net model(comm, 2, 8, /*with_unused=*/true);
+  dist::Reducer reducer(named(*model), comm, {.find_unused_parameters = true});
+  torch::manual_seed(5 + comm->rank());
+  auto x = torch::randn({kLocalBatch, 3, kSize, kSize});
+  EXPECT_NO_THROW(model->forward(x).sum().backward());
+  ASSERT_TRUE(model->unused->weight.grad().defined());
+  EXPECT_EQ(model->unused->weight.grad().abs().sum().item<double>(), 0.0);
+  EXPECT_GT(model->head->weight.grad().abs().sum().item<double>(), 0.0);
+}
+
+TEST(Reducer, NoSyncAccumulatesThenReducesTheSum) {
+  auto comm = cpu_comm();
+  torch::manual_seed(0);
+  Net model(comm, 2, 8);
+  torch::manual_seed(0);
+  Net local(comm, 2, 8);  // same weights, no reducer: the reference
+  dist::Reducer reducer(named(*model), comm);
+  torch::manual_seed(10 + comm->rank());
+  auto a = torch::randn({kLocalBatch, 3, kSize, kSize}), b = torch::randn({kLocalBatch, 3, kSize, kSize});
+  {
+    auto guard = reducer.no_sync();
+    model->forward(a).pow(2).mean().backward();
+  }
+  model->forward(b).pow(2).mean().backward();
+
+  local->forward(a).pow(2).mean().backward();
+  local->forward(b).pow(2).mean().backward();
+  auto got = model->named_parameters(), want = local->named_parameters();
+  for (const auto& item : want) {
+    auto g = item.value().grad().clone();
+    comm->allreduce(g, dist::ReduceOp::Avg);
+    EXPECT_TRUE(torch::allclose(got[item.key()].grad(), g, 1e-5, 1e-6)) << item.key();
+  }
+}
