@@ -116,13 +116,44 @@ void MpiCommunicator::run_jobs() {
     std::packaged_task<void()> job;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      ready_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+      ready_.wait(lock, [this] { return (stopping_ && jobs_.empty()) || (!jobs_.empty() && !busy_); });
       if (jobs_.empty()) return;  // stopping, and nothing left to run
       job = std::move(jobs_.front());
       jobs_.pop_front();
+      busy_ = true;
     }
     job();  // exceptions land in the job's future
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      busy_ = false;
+    }
+    ready_.notify_all();
   }
+}
+
+void MpiCommunicator::run_sync(const std::function<void()>& job) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (!jobs_.empty() || busy_) {
+    lock.unlock();
+    enqueue(job)->wait();
+    return;
+  }
+  busy_ = true;
+  lock.unlock();
+  auto release = [this] {
+    {
+      std::lock_guard<std::mutex> guard(mutex_);
+      busy_ = false;
+    }
+    ready_.notify_all();
+  };
+  try {
+    job();
+  } catch (...) {
+    release();
+    throw;
+  }
+  release();
 }
 
 std::shared_ptr<Work> MpiCommunicator::enqueue(std::function<void()> job) {
@@ -146,6 +177,17 @@ std::shared_ptr<Work> MpiCommunicator::allreduce_async(at::Tensor tensor, Reduce
   return enqueue([this, tensor, op]() mutable { allreduce_now(comm_, tensor, op, size()); });
 }
 
+void MpiCommunicator::allreduce(at::Tensor tensor, ReduceOp op) {
+  TORCH_CHECK(tensor.device().is_cpu(), "MpiCommunicator: tensor on ", tensor.device());
+  if (size() == 1) return;
+  run_sync([&] { allreduce_now(comm_, tensor, op, size()); });
+}
+
+void MpiCommunicator::broadcast(at::Tensor tensor, int root) {
+  TORCH_CHECK(tensor.device().is_cpu(), "MpiCommunicator: tensor on ", tensor.device());
+  run_sync([&] { broadcast_now(comm_, tensor, root); });
+}
+
 std::shared_ptr<Work> MpiCommunicator::broadcast_async(at::Tensor tensor, int root) {
   TORCH_CHECK(tensor.device().is_cpu(), "MpiCommunicator: tensor on ", tensor.device());
   return enqueue([this, tensor, root]() mutable { broadcast_now(comm_, tensor, root); });
@@ -154,7 +196,7 @@ std::shared_ptr<Work> MpiCommunicator::broadcast_async(at::Tensor tensor, int ro
 std::vector<at::Tensor> MpiCommunicator::allgather(const at::Tensor& tensor) {
   TORCH_CHECK(tensor.device().is_cpu(), "MpiCommunicator: tensor on ", tensor.device());
   std::vector<at::Tensor> out;
-  enqueue([&] {
+  run_sync([&] {
     at::Tensor src = tensor.dim() == 0 ? tensor.reshape({1}).contiguous() : tensor.contiguous();
     // Sizes first: every rank learns every first dimension.
     std::vector<int64_t> rows(size());
@@ -181,12 +223,12 @@ std::vector<at::Tensor> MpiCommunicator::allgather(const at::Tensor& tensor) {
       shape[0] = rows[r];
       out.push_back(all.narrow(0, displs[r], counts[r]).view(shape));
     }
-  })->wait();
+  });
   return out;
 }
 
 void MpiCommunicator::barrier() {
-  enqueue([this] { check(MPI_Barrier(comm_), "MPI_Barrier"); })->wait();
+  run_sync([this] { check(MPI_Barrier(comm_), "MPI_Barrier"); });
 }
 
 }  // namespace segtrain::dist

@@ -101,8 +101,9 @@ struct Reducer::Impl : std::enable_shared_from_this<Reducer::Impl> {
     if (ready[param]) return;
     ready[param] = true;
     const at::Tensor& grad = params[param].grad();
-    if (grad.defined()) slice(param).copy_(grad);
-    else slice(param).zero_();
+    at::Tensor into = slice(param);
+    if (!grad.defined()) into.zero_();
+    else if (grad.data_ptr() != into.data_ptr()) into.copy_(grad);  // else autograd accumulated in place
     --buckets[bucket_of[param]].pending;
     launch_ready();
   }
@@ -134,13 +135,15 @@ struct Reducer::Impl : std::enable_shared_from_this<Reducer::Impl> {
       timeline.bucket_started[bi] = buckets[bi].work->started_at();
     }
     timeline.synchronized = Clock::now();
-    {
-      torch::NoGradGuard no_grad;
-      for (std::size_t i = 0; i < params.size(); ++i) {
-        at::Tensor& grad = params[i].mutable_grad();
-        if (grad.defined()) grad.copy_(slice(i));
-        else grad = slice(i).clone();
-      }
+    // Gradients alias their bucket (DDP's gradient_as_bucket_view): no copy back, and when the
+    // optimizer zeroes rather than drops them, the next backward accumulates straight into the
+    // bucket. They share its storage without being autograd views, which LibTorch's
+    // Optimizer::zero_grad could not detach_().
+    torch::NoGradGuard no_grad;
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      at::Tensor view = slice(i);
+      params[i].mutable_grad() =
+          at::empty({0}, view.options()).set_(view.storage(), view.storage_offset(), view.sizes(), view.strides());
     }
     // Ready for the next iteration.
     std::fill(ready.begin(), ready.end(), false);

@@ -49,8 +49,9 @@ class Communicator {
   virtual std::vector<at::Tensor> allgather(const at::Tensor& tensor) = 0;
   virtual void barrier() = 0;
 
-  void allreduce(at::Tensor tensor, ReduceOp op) { allreduce_async(std::move(tensor), op)->wait(); }
-  void broadcast(at::Tensor tensor, int root) { broadcast_async(std::move(tensor), root)->wait(); }
+  // Synchronous forms; a backend may run them on the calling thread when nothing is queued.
+  virtual void allreduce(at::Tensor tensor, ReduceOp op) { allreduce_async(std::move(tensor), op)->wait(); }
+  virtual void broadcast(at::Tensor tensor, int root) { broadcast_async(std::move(tensor), root)->wait(); }
 
  protected:
   Communicator(int rank, int size) : rank_(rank), size_(size) {}

@@ -4,6 +4,8 @@
 // backward) keeps computing while MPI moves data: that is how gradient reduction overlaps
 // backward on CPU. The communicator uses its own MPI_Comm, so its traffic never meets
 // World's barriers and broadcasts from the training thread (MPI_THREAD_MULTIPLE).
+// A synchronous call made while nothing is queued or running runs on the calling thread
+// instead: small latency-bound collectives (SyncBN's statistics) skip the thread hand-off.
 #include <mpi.h>
 
 #include <condition_variable>
@@ -26,17 +28,22 @@ class MpiCommunicator : public Communicator {
   std::string backend() const override { return "mpi"; }
   std::shared_ptr<Work> allreduce_async(at::Tensor tensor, ReduceOp op) override;
   std::shared_ptr<Work> broadcast_async(at::Tensor tensor, int root) override;
+  void allreduce(at::Tensor tensor, ReduceOp op) override;
+  void broadcast(at::Tensor tensor, int root) override;
   std::vector<at::Tensor> allgather(const at::Tensor& tensor) override;
   void barrier() override;
 
  private:
   std::shared_ptr<Work> enqueue(std::function<void()> job);
+  // Runs `job` here if the communicator is idle, else after what is queued; returns when done.
+  void run_sync(const std::function<void()>& job);
   void run_jobs();
 
   MPI_Comm comm_;
   std::mutex mutex_;
   std::condition_variable ready_;
   std::deque<std::packaged_task<void()>> jobs_;
+  bool busy_ = false;  // a job is running (on the thread or inline): collectives never interleave
   bool stopping_ = false;
   std::thread thread_;
 };

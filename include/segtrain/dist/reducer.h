@@ -8,8 +8,8 @@
 //    a full bucket is allreduced at once (async), so communication overlaps the rest of backward.
 //    Buckets launch in index order on every rank, so all ranks issue the same collectives.
 //  - At the end of backward (an autograd engine callback) the reducer waits for every bucket
-//    and writes the averages back to `.grad`: when `loss.backward()` returns, the gradients are
-//    synchronized and the optimizer may step.
+//    and points each `.grad` at its averaged slice of the bucket: when `loss.backward()`
+//    returns, the gradients are synchronized and the optimizer may step.
 //  - A parameter that got no gradient: with `find_unused_parameters` its gradient counts as
 //    zero; without it, backward fails with an error naming it (after the collectives, so the
 //    other ranks are not left waiting).
