@@ -10,6 +10,7 @@ APT_PACKAGES=(
   libhdf5-dev hdf5-tools hdf5-filter-plugin hdf5-filter-plugin-blosc-serial
   libcxxopts-dev libyaml-cpp-dev libgtest-dev libgmock-dev
   libspdlog-dev libfmt-dev nlohmann-json3-dev
+  zlib1g-dev liblz4-dev libblosc-dev
 )
 
 missing=()
@@ -23,15 +24,22 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The environment is rebuilt when requirements.txt or the interpreter changes.
+# The environment is made once per interpreter; a changed requirements.txt is applied in place
+# (pip installs only what differs), so adding a package does not download torch again.
 PYTHON=/usr/bin/python3
 stamp="$SEGTRAIN_VENV/.segtrain-stamp"
-want="$(sha256sum "$SEGTRAIN_ROOT/requirements.txt" | cut -d' ' -f1) $("$PYTHON" --version 2>&1)"
-if [ ! -x "$SEGTRAIN_VENV/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+interpreter="$("$PYTHON" --version 2>&1)"
+want="$(sha256sum "$SEGTRAIN_ROOT/requirements.txt" | cut -d' ' -f1) $interpreter"
+have="$(cat "$stamp" 2>/dev/null || true)"
+if [ ! -x "$SEGTRAIN_VENV/bin/python" ] || [ "${have#* }" != "$interpreter" ]; then
   echo "setup: creating the Python environment in $SEGTRAIN_VENV (torch and friends, a few minutes)"
   rm -rf "$SEGTRAIN_VENV"
   mkdir -p "$(dirname "$SEGTRAIN_VENV")"
   "$PYTHON" -m venv "$SEGTRAIN_VENV"
+  have=""
+fi
+if [ "$have" != "$want" ]; then
+  echo "setup: installing requirements.txt into $SEGTRAIN_VENV"
   "$SEGTRAIN_VENV/bin/pip" install -q --disable-pip-version-check -r "$SEGTRAIN_ROOT/requirements.txt"
   echo "$want" > "$stamp"
 fi
