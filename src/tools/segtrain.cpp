@@ -13,6 +13,8 @@
 #include "segtrain/core/env_vars.h"
 #include "segtrain/core/error.h"
 #include "segtrain/core/logging.h"
+#include "segtrain/data/data_config.h"
+#include "segtrain/data/shard_dataset.h"
 #include "segtrain/dist/device.h"
 #include "segtrain/dist/world.h"
 #include "segtrain/io/json_log.h"
@@ -48,6 +50,12 @@ int train(const tools::TrainOptions& opts, dist::World& world) {
   config::validate_train_config(cfg);
   require_file(opts.load_from, "--load-from");
   require_file(opts.resume_from, "--resume-from");
+  // The data: pipelines built, shards opened and checked (every rank reads its own part later).
+  const auto data_cfg = data::parse_data_config(cfg.at("data"));
+  if (!data_cfg.train) throw cfg.at("data").error("missing key 'data.train'");
+  auto train_set = std::make_shared<data::ShardDataset>(data_cfg.train->dir);
+  std::shared_ptr<data::ShardDataset> val_set;
+  if (data_cfg.val && !opts.no_validate) val_set = std::make_shared<data::ShardDataset>(data_cfg.val->dir);
   const fs::path work_dir = io::resolve_work_dir(opts.work_dir, cfg);
   const uint64_t seed = resolve_seed(opts, cfg, world);
   const c10::Device device = dist::select_device(world);
@@ -81,8 +89,12 @@ int train(const tools::TrainOptions& opts, dist::World& world) {
                      " node(s), device of rank 0: ", device));
   log::info("Config:\n" + cfg.dump());
   for (const auto& w : warnings) log::warn(w);
-  log::info(c10::str("Set random seed to ", seed, ", deterministic: ", opts.deterministic));
+  log::info(c10::str("Set random seed to ", seed, ", deterministic: ", opts.deterministic ? "True" : "False"));
   log::info("work_dir: " + fs::absolute(work_dir).string());
+  log::info(c10::str("train set: ", train_set->size(), " samples, ", train_set->info().classes.size(),
+                     " classes, from ", data_cfg.train->dir.string(), "; pipeline: ",
+                     c10::Join(" -> ", data_cfg.train->pipeline.names())));
+  if (val_set) log::info(c10::str("val set: ", val_set->size(), " samples, from ", data_cfg.val->dir.string()));
   if (world.is_main()) log::warn("this build has no training loop yet: the config is validated and the work_dir laid out");
   return 0;
 }

@@ -8,6 +8,10 @@ export OMP_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM
 MPIRUN=(mpirun --oversubscribe -np 2)
 DEMO=configs/demo/fcn_r18-d8_64x64_2k_synthetic.yaml
 T="$(mktemp -d)"; trap 'rm -rf "$T"' EXIT
+# A small synthetic dataset in shards, for the runs that open the data.
+./scripts/py scripts/make_synthetic_dataset.py "$T/png" --train 6 --val 2 --size 48x40 >/dev/null
+./scripts/py scripts/convert_dataset.py cityscapes "$T/png" "$T/shards" --num-classes 8 --workers 1 >/dev/null 2>&1
+DATA=(--options "data.train.data_root=$T/shards" "data.val.data_root=$T/shards" "data.test.data_root=$T/shards")
 
 # --help lists every flag; --version names every library.
 expect_exit 0 "--help" -- "$SEGTRAIN" --help
@@ -31,7 +35,7 @@ check "--print-config touches no work_dir" test ! -e work_dirs/printed
 # Every config in configs/ (not the _base_ parts) loads and validates.
 for c in $(find configs -name '*.yaml' -not -path '*/_base_/*' | sort); do
   expect_exit 0 "$c loads" -- "$SEGTRAIN" "$c" --print-config
-  expect_exit 0 "$c validates" -- "$SEGTRAIN" "$c" --work-dir "$T/validate"
+  expect_exit 0 "$c validates" -- "$SEGTRAIN" "$c" --work-dir "$T/validate" "${DATA[@]}"
 done
 
 # User mistakes: exit 2, one line on stderr naming the file/key/flag, no work_dir touched.
@@ -71,7 +75,7 @@ expect_exit 2 "config dump would overwrite the config" -- "$SEGTRAIN" "$T/printe
 check "the config itself is intact" cmp -s "$T/printed.yaml" "$T/printed.copy"
 
 # A run lays out its work_dir: config dump, text log, JSON log whose first line is meta.
-expect_exit 0 "single-process run" -- "$SEGTRAIN" "$DEMO" --work-dir "$T/run1" --seed 5 --options runner.max_iters=7
+expect_exit 0 "single-process run" -- "$SEGTRAIN" "$DEMO" --work-dir "$T/run1" --seed 5 "${DATA[@]}" runner.max_iters=7
 check "config dump" test -f "$T/run1/fcn_r18-d8_64x64_2k_synthetic.yaml"
 check "dump has the override" contains "$T/run1/fcn_r18-d8_64x64_2k_synthetic.yaml" "max_iters: 7"
 check "text log" test "$(ls "$T/run1"/*.log | wc -l)" = 1
@@ -81,14 +85,22 @@ check "JSON meta has seed 5 and world size 1" python3 -c "
 import json,sys; m=json.loads(open(sys.argv[1]).readline())
 assert m['seed']==5 and m['world_size']==1 and 'max_iters: 7' in m['config'] and m['torch_version'], m" "$T"/run1/*.log.json
 check "no temp files left" test -z "$(ls -A "$T/run1" | grep '\.tmp\.')"
+check "the log reports the data" grep -q "train set: 6 samples, 8 classes" "$T"/run1/*.log
+
+# Data mistakes are user errors naming the file or key.
+expect_exit 2 "missing shards" -- "$SEGTRAIN" "$DEMO" --work-dir "$T/wd3" --options data.train.data_root=$T/none
+check "missing shards: names the folder" contains "$ERR" "$T/none/train: dataset split folder not found"
+expect_exit 2 "unknown pipeline step" -- "$SEGTRAIN" "$DEMO" --work-dir "$T/wd3" "${DATA[@]}" data.train.pipeline.3.type=RandomCrp
+check "unknown pipeline step: suggests" contains "$ERR" "did you mean 'RandomCrop'"
+check "data mistakes touch no work_dir" test ! -e "$T/wd3"
 
 # The work_dir from the config when --work-dir is absent.
 printf "_base_: $PWD/$DEMO\nwork_dir: $T/from_cfg\n" > "$T/wd_cfg.yaml"
-expect_exit 0 "work_dir from the config" -- "$SEGTRAIN" "$T/wd_cfg.yaml"
+expect_exit 0 "work_dir from the config" -- "$SEGTRAIN" "$T/wd_cfg.yaml" "${DATA[@]}"
 check "work_dir from the config is used" test -f "$T/from_cfg/wd_cfg.yaml"
 
 # Two ranks: one set of files, rank 0 logs, the seed is shared, errors printed once.
-expect_exit 0 "mpirun -np 2 run" -- "${MPIRUN[@]}" "$SEGTRAIN" "$DEMO" --work-dir "$T/run2"
+expect_exit 0 "mpirun -np 2 run" -- "${MPIRUN[@]}" "$SEGTRAIN" "$DEMO" --work-dir "$T/run2" "${DATA[@]}"
 check "2 ranks: one text log" test "$(ls "$T/run2"/*.log | wc -l)" = 1
 check "2 ranks: world size 2 in meta" python3 -c "
 import json,sys; m=json.loads(open(sys.argv[1]).readline()); assert m['world_size']==2, m" "$T"/run2/*.log.json
@@ -96,7 +108,7 @@ check "2 ranks: INFO lines come from rank 0 only" test "$(grep -c 'Set random se
 expect_exit 2 "mpirun -np 2 bad config" -- "${MPIRUN[@]}" "$SEGTRAIN" "$T/wrong_type.yaml" --work-dir "$T/wd"
 check "2 ranks: the error is printed once" test "$(grep -c 'segtrain: error' "$ERR")" = 1
 touch "$T/blocker"
-expect_exit 2 "mpirun -np 2 uncreatable work_dir" -- "${MPIRUN[@]}" "$SEGTRAIN" "$DEMO" --work-dir "$T/blocker/wd"
+expect_exit 2 "mpirun -np 2 uncreatable work_dir" -- "${MPIRUN[@]}" "$SEGTRAIN" "$DEMO" --work-dir "$T/blocker/wd" "${DATA[@]}"
 check "2 ranks: rank 0's failure ends every rank" contains "$ERR" "cannot create the work_dir"
 
 finish
