@@ -17,8 +17,8 @@ uint64_t big_endian(const uint8_t* p, int bytes) {
   return v;
 }
 
-std::vector<uint8_t> inflate_zlib(const std::vector<uint8_t>& in, std::size_t expected, const std::string& where) {
-  std::vector<uint8_t> out(expected);
+Bytes inflate_zlib(const Bytes& in, std::size_t expected, const std::string& where) {
+  Bytes out(expected);
   uLongf size = out.size();
   int rc = uncompress(out.data(), &size, in.data(), in.size());
   if (rc != Z_OK) throw runtime_error(where, "corrupt gzip chunk (zlib error " + std::to_string(rc) + ")");
@@ -29,12 +29,12 @@ std::vector<uint8_t> inflate_zlib(const std::vector<uint8_t>& in, std::size_t ex
 // The HDF5 LZ4 filter (32004): 8-byte total size, 4-byte block size (big-endian), then per
 // block a 4-byte compressed size and the data; a block whose compressed size equals its plain
 // size is stored uncompressed.
-std::vector<uint8_t> inflate_lz4(const std::vector<uint8_t>& in, const std::string& where) {
+Bytes inflate_lz4(const Bytes& in, const std::string& where) {
   if (in.size() < 12) throw runtime_error(where, "corrupt LZ4 chunk (short header)");
   const uint64_t total = big_endian(in.data(), 8);
   const uint64_t block = big_endian(in.data() + 8, 4);
   if (block == 0 || total > (1ull << 34)) throw runtime_error(where, "corrupt LZ4 chunk (header)");
-  std::vector<uint8_t> out(total);
+  Bytes out(total);
   std::size_t pos = 12, done = 0;
   while (done < total) {
     const uint64_t plain = std::min<uint64_t>(block, total - done);
@@ -56,21 +56,21 @@ std::vector<uint8_t> inflate_lz4(const std::vector<uint8_t>& in, const std::stri
   return out;
 }
 
-std::vector<uint8_t> inflate_blosc(const std::vector<uint8_t>& in, const std::string& where) {
+Bytes inflate_blosc(const Bytes& in, const std::string& where) {
   size_t nbytes = 0, cbytes = 0, blocksize = 0;
   if (in.size() < BLOSC_MIN_HEADER_LENGTH) throw runtime_error(where, "corrupt Blosc chunk (short header)");
   blosc_cbuffer_sizes(in.data(), &nbytes, &cbytes, &blocksize);
   if (cbytes > in.size()) throw runtime_error(where, "corrupt Blosc chunk (truncated)");
-  std::vector<uint8_t> out(nbytes);
+  Bytes out(nbytes);
   // The context API keeps concurrent workers independent of Blosc's global state.
   int n = blosc_decompress_ctx(in.data(), out.data(), out.size(), 1);
   if (n < 0 || static_cast<size_t>(n) != nbytes) throw runtime_error(where, "corrupt Blosc chunk");
   return out;
 }
 
-std::vector<uint8_t> unshuffle(const std::vector<uint8_t>& in, std::size_t element_size) {
+Bytes unshuffle(const Bytes& in, std::size_t element_size) {
   if (element_size <= 1) return in;
-  std::vector<uint8_t> out(in.size());
+  Bytes out(in.size());
   const std::size_t n = in.size() / element_size;
   for (std::size_t b = 0; b < element_size; ++b)
     for (std::size_t i = 0; i < n; ++i) out[i * element_size + b] = in[b * n + i];
@@ -81,7 +81,7 @@ std::vector<uint8_t> unshuffle(const std::vector<uint8_t>& in, std::size_t eleme
 
 std::string supported_filters() { return "gzip (1), shuffle (2), Blosc incl. zstd (32001), LZ4 (32004)"; }
 
-std::vector<uint8_t> decode_chunk(std::vector<uint8_t> data, const std::vector<Filter>& pipeline, uint32_t mask,
+Bytes decode_chunk(Bytes data, const std::vector<Filter>& pipeline, uint32_t mask,
                                   std::size_t expected_bytes, std::size_t element_size, const std::string& where) {
   for (std::size_t k = pipeline.size(); k-- > 0;) {  // filters were applied in order: undo in reverse
     if (mask & (1u << k)) continue;

@@ -114,7 +114,7 @@ struct Loader::Impl {
     std::vector<at::Tensor> gts;
     for (std::size_t i = 0; i < plan.indices.size(); ++i) {
       samples.push_back(load_sample(*dataset, pipeline, plan.indices[i], options.seed, plan.epochs[i], training));
-      if (!training) gts.push_back(dataset->read(plan.indices[i]).label);
+      if (!training) gts.push_back(dataset->read(plan.indices[i]).label.contiguous());
     }
     Batch b = training ? collate_train(samples, "train_pipeline") : collate_eval(samples, std::move(gts));
     b.indices = plan.indices;

@@ -140,7 +140,11 @@ void build_into(const ConfigNode& list, const Context& ctx, Steps& out) {
 Pipeline::Pipeline(const ConfigNode& steps) { build_into(steps, Context{}, steps_); }
 
 void Pipeline::apply(Sample& sample, Rng& rng) const {
-  for (const auto& step : steps_) step->apply(sample, rng);
+  for (const auto& step : steps_) {
+    if (!step->accepts_pending()) materialize(sample);
+    step->apply(sample, rng);
+  }
+  materialize(sample);
 }
 
 std::vector<std::string> Pipeline::names() const {

@@ -189,7 +189,7 @@ RawSample ShardDataset::read(std::size_t index) const {
   std::snprintf(dataset, sizeof dataset, "samples/%06lld", static_cast<long long>(index - shard.first_index));
   const std::string where = shard.path.string() + ":" + dataset;
   const auto [h, w] = impl_->shapes[index];
-  std::vector<uint8_t> raw;
+  Bytes raw;
   std::vector<Filter> pipeline;
   uint32_t mask = 0;
   {
@@ -217,9 +217,11 @@ RawSample ShardDataset::read(std::size_t index) const {
       pipeline.push_back(std::move(f));
     }
   }
-  std::vector<uint8_t> plain = decode_chunk(std::move(raw), pipeline, mask, static_cast<std::size_t>(h * w * 4), 1, where);
-  at::Tensor hw4 = at::from_blob(plain.data(), {h, w, 4}, at::kByte).clone();
-  return {impl_->names[index], hw4.narrow(2, 0, 3).contiguous(), hw4.select(2, 3).contiguous()};
+  auto* plain = new Bytes(
+      decode_chunk(std::move(raw), pipeline, mask, static_cast<std::size_t>(h * w * 4), 1, where));
+  // Image and label are views of the decoded chunk (no copy); the tensor owns the buffer.
+  at::Tensor hw4 = at::from_blob(plain->data(), {h, w, 4}, [plain](void*) { delete plain; }, at::kByte);
+  return {impl_->names[index], hw4.narrow(2, 0, 3), hw4.select(2, 3)};
 }
 
 }  // namespace segtrain::data

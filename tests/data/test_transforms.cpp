@@ -49,6 +49,8 @@ TEST(Resize, KeepsLabelsIntegralAndFollowsImrescale) {
   Sample s = sample(40, 60);
   Rng rng(0);
   Resize({90, 30}, std::nullopt, true).apply(s, rng);  // long edge <= 90, short edge <= 30
+  EXPECT_EQ(s.size(), (std::array<int64_t, 2>{30, 45}));   // pending until a step needs pixels
+  materialize(s);
   EXPECT_EQ(s.image.sizes(), (std::vector<int64_t>{30, 45, 3}));
   EXPECT_EQ(s.label.sizes(), (std::vector<int64_t>{30, 45}));
   auto values = std::get<0>(at::_unique(s.label));
@@ -56,6 +58,7 @@ TEST(Resize, KeepsLabelsIntegralAndFollowsImrescale) {
   EXPECT_EQ(Resize::rescaled_size(1024, 2048, {2048, 512}), (std::array<int64_t, 2>{512, 1024}));
   Sample t = sample(40, 60);
   Resize({20, 10}, std::nullopt, false).apply(t, rng);  // exact (w, h)
+  materialize(t);
   EXPECT_EQ(t.image.sizes(), (std::vector<int64_t>{10, 20, 3}));
 }
 
@@ -64,10 +67,29 @@ TEST(Resize, RatioRangeScalesWithinBounds) {
     Sample s = sample(100, 200);
     Rng rng(seed);
     Resize({200, 100}, std::array<double, 2>{0.5, 2.0}, true).apply(s, rng);
-    EXPECT_GE(s.image.size(0), 49);
-    EXPECT_LE(s.image.size(0), 201);
-    EXPECT_NEAR(static_cast<double>(s.image.size(1)) / s.image.size(0), 2.0, 0.05);
+    EXPECT_GE(s.size()[0], 49);
+    EXPECT_LE(s.size()[0], 201);
+    EXPECT_NEAR(static_cast<double>(s.size()[1]) / s.size()[0], 2.0, 0.05);
   }
+}
+
+TEST(Resize, BilinearMatchesTorchAndCropOfResizeEqualsResizedCrop) {
+  at::Tensor img = at::randint(0, 256, {23, 31, 3}, at::kByte);
+  // Upscaling: torch's bilinear (align_corners=false) is an independent reference.
+  at::Tensor ref = at::upsample_bilinear2d(img.permute({2, 0, 1}).unsqueeze(0).to(at::kFloat), {50, 70}, false)
+                       .squeeze(0).permute({1, 2, 0}).round().clamp(0, 255);
+  at::Tensor ours = resize_window(img, {50, 70}, 0, 0, 50, 70).to(at::kFloat);
+  EXPECT_LE((ours - ref).abs().max().item<double>(), 1.0);
+  // The lazy path (RandomCrop interpolating only its window) equals crop-after-resize.
+  at::Tensor whole = resize_window(img, {50, 70}, 0, 0, 50, 70);
+  EXPECT_TRUE(at::equal(resize_window(img, {50, 70}, 7, 11, 20, 30), whole.narrow(0, 7, 20).narrow(1, 11, 30)));
+  at::Tensor label = at::randint(0, 5, {23, 31}, at::kByte);
+  at::Tensor whole_label = label_window(label, {50, 70}, 0, 0, 50, 70);
+  EXPECT_TRUE(at::equal(label_window(label, {50, 70}, 7, 11, 20, 30), whole_label.narrow(0, 7, 20).narrow(1, 11, 30)));
+  // Works on strided views (the shard buffer's RGB channels).
+  at::Tensor hw4 = at::randint(0, 256, {23, 31, 4}, at::kByte);
+  EXPECT_TRUE(at::equal(resize_window(hw4.narrow(2, 0, 3), {12, 16}, 0, 0, 12, 16),
+                        resize_window(hw4.narrow(2, 0, 3).contiguous(), {12, 16}, 0, 0, 12, 16)));
 }
 
 TEST(RandomCrop, HonoursCatMaxRatio) {

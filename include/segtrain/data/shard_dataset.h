@@ -27,6 +27,7 @@ struct DatasetInfo {
 
 struct RawSample {
   std::string name;
+  // Views of one H x W x 4 buffer (not contiguous): .contiguous() where that matters.
   at::Tensor image;  // H x W x 3 uint8, RGB
   at::Tensor label;  // H x W uint8, class ids, 255 = ignore
 };

@@ -8,12 +8,20 @@
 namespace segtrain::data {
 namespace {
 
-uint8_t saturate(double v) { return static_cast<uint8_t>(std::clamp(std::round(v), 0.0, 255.0)); }
+inline uint8_t saturate(float v) { return static_cast<uint8_t>(v <= 0 ? 0 : v >= 255 ? 255 : v + 0.5f); }
 
 // MMSeg's convert(): img * alpha + beta, clipped to [0, 255], back to uint8 (truncation, as
-// numpy's astype does after np.clip).
+// numpy's astype after np.clip). Constant per image, so one table lookup per byte.
 void convert(at::Tensor& img, double alpha, double beta) {
-  img = (img.to(at::kFloat) * alpha + beta).clamp(0, 255).to(at::kByte);
+  std::array<uint8_t, 256> lut;
+  for (int v = 0; v < 256; ++v) {
+    const float x = static_cast<float>(v) * static_cast<float>(alpha) + static_cast<float>(beta);
+    lut[v] = static_cast<uint8_t>(x <= 0 ? 0 : x >= 255 ? 255 : x);
+  }
+  at::Tensor out = img.contiguous().clone();
+  uint8_t* p = out.data_ptr<uint8_t>();
+  for (int64_t i = 0, n = out.numel(); i < n; ++i) p[i] = lut[p[i]];
+  img = out;
 }
 
 }  // namespace
@@ -24,20 +32,20 @@ at::Tensor rgb_to_hsv(const at::Tensor& rgb) {
   const uint8_t* in = src.data_ptr<uint8_t>();
   uint8_t* o = out.data_ptr<uint8_t>();
   for (int64_t i = 0, n = src.numel() / 3; i < n; ++i) {
-    const double r = in[3 * i], g = in[3 * i + 1], b = in[3 * i + 2];
-    const double v = std::max({r, g, b}), diff = v - std::min({r, g, b});
-    const double s = v == 0 ? 0 : diff * 255.0 / v;
-    double h = 0;
+    const int r = in[3 * i], g = in[3 * i + 1], b = in[3 * i + 2];
+    const int v = std::max({r, g, b}), diff = v - std::min({r, g, b});
+    float h = 0;
     if (diff != 0) {
-      if (v == r) h = 60.0 * (g - b) / diff;
-      else if (v == g) h = 120.0 + 60.0 * (b - r) / diff;
-      else h = 240.0 + 60.0 * (r - g) / diff;
+      const float scale = 60.0f / diff;
+      if (v == r) h = (g - b) * scale;
+      else if (v == g) h = 120.0f + (b - r) * scale;
+      else h = 240.0f + (r - g) * scale;
       if (h < 0) h += 360;
     }
-    int hh = static_cast<int>(std::round(h / 2));
+    const int hh = static_cast<int>(h * 0.5f + 0.5f);
     o[3 * i] = static_cast<uint8_t>(hh >= 180 ? hh - 180 : hh);
-    o[3 * i + 1] = saturate(s);
-    o[3 * i + 2] = saturate(v);
+    o[3 * i + 1] = v == 0 ? 0 : saturate(diff * 255.0f / v);
+    o[3 * i + 2] = static_cast<uint8_t>(v);
   }
   return out;
 }
@@ -48,11 +56,11 @@ at::Tensor hsv_to_rgb(const at::Tensor& hsv) {
   const uint8_t* in = src.data_ptr<uint8_t>();
   uint8_t* o = out.data_ptr<uint8_t>();
   for (int64_t i = 0, n = src.numel() / 3; i < n; ++i) {
-    const double h = in[3 * i] * 2.0 / 60.0, s = in[3 * i + 1] / 255.0, v = in[3 * i + 2];
-    const int sector = static_cast<int>(std::floor(h)) % 6;
-    const double f = h - std::floor(h);
-    const double p = v * (1 - s), q = v * (1 - s * f), t = v * (1 - s * (1 - f));
-    double r, g, b;
+    const float h = in[3 * i] * (2.0f / 60.0f), s = in[3 * i + 1] * (1.0f / 255.0f), v = in[3 * i + 2];
+    const int sector = static_cast<int>(h) % 6;
+    const float f = h - static_cast<int>(h);
+    const float p = v * (1 - s), q = v * (1 - s * f), t = v * (1 - s * (1 - f));
+    float r, g, b;
     switch (sector) {
       case 0: r = v, g = t, b = p; break;
       case 1: r = q, g = v, b = p; break;
@@ -101,11 +109,26 @@ Normalize::Normalize(std::array<double, 3> mean, std::array<double, 3> std, bool
     : mean_(mean), std_(std), to_rgb_(to_rgb) {}
 
 void Normalize::apply(Sample& s, Rng&) const {
-  at::Tensor img = s.image.to(at::kFloat);
-  if (!to_rgb_) img = img.flip({2});  // config's mean/std are BGR: work in BGR
-  at::Tensor mean = at::tensor({mean_[0], mean_[1], mean_[2]}, at::kFloat);
-  at::Tensor std = at::tensor({std_[0], std_[1], std_[2]}, at::kFloat);
-  s.image = ((img - mean) / std).contiguous();
+  if (s.image.scalar_type() != at::kByte) {  // already float (after another Normalize): the formula
+    at::Tensor img = to_rgb_ ? s.image : s.image.flip({2});
+    s.image = ((img - at::tensor({mean_[0], mean_[1], mean_[2]}, at::kFloat)) /
+               at::tensor({std_[0], std_[1], std_[2]}, at::kFloat)).contiguous();
+    return;
+  }
+  // uint8 in: (v - mean) / std is a 256-entry table per channel.
+  std::array<std::array<float, 256>, 3> lut;
+  for (int c = 0; c < 3; ++c)
+    for (int v = 0; v < 256; ++v) lut[c][v] = static_cast<float>((v - mean_[c]) / std_[c]);
+  at::Tensor src = s.image.contiguous();
+  at::Tensor out = at::empty(src.sizes(), src.options().dtype(at::kFloat));
+  const uint8_t* in = src.data_ptr<uint8_t>();
+  float* o = out.data_ptr<float>();
+  for (int64_t i = 0, n = src.numel() / 3; i < n; ++i)
+    for (int c = 0; c < 3; ++c) {
+      const int from = to_rgb_ ? c : 2 - c;  // config's mean/std in BGR order: output BGR
+      o[3 * i + c] = lut[c][in[3 * i + from]];
+    }
+  s.image = out;
 }
 
 }  // namespace segtrain::data

@@ -15,6 +15,7 @@ class Resize : public Transform {
   Resize(std::array<int64_t, 2> img_scale, std::optional<std::array<double, 2>> ratio_range, bool keep_ratio);
   void apply(Sample& s, Rng& rng) const override;
   std::string name() const override { return "Resize"; }
+  bool accepts_pending() const override { return true; }
   // The (H, W) a keep-ratio rescale of (h, w) to `scale` gives.
   static std::array<int64_t, 2> rescaled_size(int64_t h, int64_t w, std::array<int64_t, 2> scale);
 
@@ -31,6 +32,7 @@ class RandomCrop : public Transform {
   RandomCrop(std::array<int64_t, 2> crop_size, double cat_max_ratio, int ignore_index = 255);
   void apply(Sample& s, Rng& rng) const override;
   std::string name() const override { return "RandomCrop"; }
+  bool accepts_pending() const override { return true; }
 
  private:
   std::array<int64_t, 2> size_;
@@ -64,8 +66,15 @@ class Pad : public Transform {
   int seg_pad_val_;
 };
 
-// Resizes a uint8 HxWx3 image (bilinear, half-pixel centres as cv2) / HxW label (nearest).
-at::Tensor resize_image(const at::Tensor& image, int64_t h, int64_t w);
-at::Tensor resize_label(const at::Tensor& label, int64_t h, int64_t w);
+// The window [y0, y0+h) x [x0, x0+w) of `image` (H x W x C uint8, any strides) resized to
+// `full` = (H', W'): bilinear with half-pixel centres and edge clamping, as cv2.INTER_LINEAR.
+at::Tensor resize_window(const at::Tensor& image, std::array<int64_t, 2> full, int64_t y0, int64_t x0, int64_t h,
+                         int64_t w);
+// The same window of a label (H x W uint8) resized by nearest neighbour (src = floor(dst * in /
+// out), as cv2.INTER_NEAREST): labels stay class ids.
+at::Tensor label_window(const at::Tensor& label, std::array<int64_t, 2> full, int64_t y0, int64_t x0, int64_t h,
+                        int64_t w);
+// Carries out a pending Resize on the whole image and label.
+void materialize(Sample& s);
 
 }  // namespace segtrain::data

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -17,6 +18,15 @@ struct Sample {
   at::Tensor label;  // H x W uint8 (255 = ignore); undefined in test pipelines
   std::array<int64_t, 2> ori_shape{0, 0};  // (H, W) as stored
   bool flipped = false;
+  // A Resize not carried out yet, (H, W): RandomCrop then interpolates only the pixels of its
+  // crop (a 512x1024 crop of a 2x-upscaled 1024x2048 image is 1/16 of the work). Steps that
+  // do not declare accepts_pending() see the image resized in full first.
+  std::optional<std::array<int64_t, 2>> pending_size;
+
+  // (H, W) of the image as the pipeline sees it, pending resize included.
+  std::array<int64_t, 2> size() const {
+    return pending_size ? *pending_size : std::array<int64_t, 2>{image.size(0), image.size(1)};
+  }
 };
 
 using Rng = std::mt19937_64;
@@ -30,6 +40,8 @@ class Transform {
   virtual ~Transform() = default;
   virtual void apply(Sample& sample, Rng& rng) const = 0;
   virtual std::string name() const = 0;
+  // True for steps that handle Sample::pending_size themselves.
+  virtual bool accepts_pending() const { return false; }
 };
 
 }  // namespace segtrain::data
