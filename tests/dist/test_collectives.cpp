@@ -120,9 +120,10 @@ TEST(CheckpointSync, RankZeroWritesEveryRankReadsTheSameBytes) {
   if (world().rank() == 0) std::filesystem::create_directories(dir);
   world().barrier();
   auto file = dir / "ckpt.bin";
-  dist::save_on_main(world(), file, [] { return std::string("weights-") + std::string(1000, '\1'); });
+  const std::string blob = "weights-" + std::string(1000, 'w');
+  dist::save_on_main(world(), file, [&] { return blob; });
   EXPECT_TRUE(std::filesystem::exists(file));  // complete on return, on every rank
-  EXPECT_EQ(dist::read_on_main(world(), file), std::string("weights-") + std::string(1000, '\1'));
+  EXPECT_EQ(dist::read_on_main(world(), file), blob);
   // A missing file fails on every rank: rank 0 with the error, the others with PeerFailed.
   EXPECT_ANY_THROW(dist::read_on_main(world(), dir / "missing.bin"));
   world().barrier();

@@ -1,0 +1,18 @@
+#pragma once
+// Builds models from the config's `model` section by `type:` name, as MMSeg's registries do.
+// An unknown type or parameter is an error naming the key and listing the valid ones.
+//   segmentors: EncoderDecoder      backbones: ResNetV1c
+//   heads: FCNHead, PSPHead, ASPPHead, DepthwiseSeparableASPPHead, UPerHead
+#include <memory>
+
+#include "segtrain/config/config.h"
+#include "segtrain/models/segmentor.h"
+
+namespace segtrain::models {
+
+// `comm` serves the SyncBN layers (null, or one rank: plain BatchNorm).
+EncoderDecoder build_segmentor(const config::ConfigNode& model, std::shared_ptr<dist::Communicator> comm = nullptr);
+ResNetV1c build_backbone(const config::ConfigNode& node, std::shared_ptr<dist::Communicator> comm = nullptr);
+std::shared_ptr<DecodeHead> build_head(const config::ConfigNode& node, std::shared_ptr<dist::Communicator> comm = nullptr);
+
+}  // namespace segtrain::models

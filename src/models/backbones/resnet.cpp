@@ -1,0 +1,123 @@
+#include "segtrain/models/backbones/resnet.h"
+
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/pooling.h>
+
+#include "segtrain/core/error.h"
+#include "segtrain/models/checkpoint.h"
+
+namespace segtrain::models {
+namespace {
+
+torch::nn::Conv2d conv(int64_t in, int64_t out, int64_t k, int64_t stride = 1, int64_t dilation = 1) {
+  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, k)
+                               .stride(stride)
+                               .padding(k == 3 ? dilation : 0)
+                               .dilation(dilation)
+                               .bias(false));
+}
+
+std::pair<bool, std::vector<int>> arch(int depth) {
+  switch (depth) {
+    case 18: return {false, {2, 2, 2, 2}};
+    case 34: return {false, {3, 4, 6, 3}};
+    case 50: return {true, {3, 4, 6, 3}};
+    case 101: return {true, {3, 4, 23, 3}};
+    case 152: return {true, {3, 8, 36, 3}};
+    default: throw user_error("model.backbone.depth", "invalid depth " + std::to_string(depth) + " for ResNetV1c; valid are 18, 34, 50, 101, 152");
+  }
+}
+
+}  // namespace
+
+ResBlockImpl::ResBlockImpl(bool bottleneck, int64_t inplanes, int64_t planes, int64_t stride, int64_t dilation,
+                           bool with_downsample, const NormConfig& norm, bool with_cp)
+    : bottleneck_(bottleneck), with_cp_(with_cp) {
+  if (bottleneck) {
+    conv1 = register_module("conv1", conv(inplanes, planes, 1));
+    bn1 = register_module("bn1", norm.make(planes));
+    conv2 = register_module("conv2", conv(planes, planes, 3, stride, dilation));
+    bn2 = register_module("bn2", norm.make(planes));
+    conv3 = register_module("conv3", conv(planes, planes * 4, 1));
+    bn3 = register_module("bn3", norm.make(planes * 4));
+  } else {
+    conv1 = register_module("conv1", conv(inplanes, planes, 3, stride, dilation));
+    bn1 = register_module("bn1", norm.make(planes));
+    conv2 = register_module("conv2", conv(planes, planes, 3, 1, dilation));
+    bn2 = register_module("bn2", norm.make(planes));
+  }
+  if (with_downsample) {
+    const int64_t out = planes * expansion(bottleneck);
+    downsample = register_module("downsample", torch::nn::Sequential(conv(inplanes, out, 1, stride), norm.make(out)));
+  }
+  inner_fn_ = [this](const torch::Tensor& x) { return inner(x); };
+}
+
+torch::Tensor ResBlockImpl::inner(const torch::Tensor& x) {
+  torch::Tensor out = torch::relu(bn1->forward(conv1->forward(x)));
+  out = bn2->forward(conv2->forward(out));
+  if (bottleneck_) out = bn3->forward(conv3->forward(torch::relu(out)));
+  return out + (downsample ? downsample->forward(x) : x);
+}
+
+torch::Tensor ResBlockImpl::forward(const torch::Tensor& x) {
+  return torch::relu(with_cp_ ? checkpointed(*this, inner_fn_, x) : inner(x));
+}
+
+ResNetV1cImpl::ResNetV1cImpl(const ResNetOptions& o) : options_(o) {
+  const auto [bottleneck, blocks] = arch(o.depth);
+  if (o.num_stages < 1 || o.num_stages > 4 || static_cast<int>(o.strides.size()) != o.num_stages ||
+      static_cast<int>(o.dilations.size()) != o.num_stages)
+    throw user_error("model.backbone", "strides and dilations need one entry per stage (num_stages " +
+                                           std::to_string(o.num_stages) + ")");
+  const int64_t half = o.stem_channels / 2;
+  stem = register_module("stem", torch::nn::Sequential(conv(o.in_channels, half, 3, 2), o.norm.make(half),
+                                                       torch::nn::ReLU(), conv(half, half, 3), o.norm.make(half),
+                                                       torch::nn::ReLU(), conv(half, o.stem_channels, 3),
+                                                       o.norm.make(o.stem_channels), torch::nn::ReLU()));
+  int64_t inplanes = o.stem_channels;
+  for (int s = 0; s < o.num_stages; ++s) {
+    const int64_t planes = o.base_channels << s;
+    const int64_t dilation = o.dilations[s];
+    const int64_t first_dilation = (dilation > 1 && o.contract_dilation) ? dilation / 2 : dilation;
+    torch::nn::Sequential layer;
+    for (int b = 0; b < blocks[s]; ++b) {
+      const int64_t stride = b == 0 ? o.strides[s] : 1;
+      const bool down = b == 0 && (stride != 1 || inplanes != planes * ResBlockImpl::expansion(bottleneck));
+      layer->push_back(ResBlock(bottleneck, inplanes, planes, stride, b == 0 ? first_dilation : dilation, down, o.norm,
+                                o.with_cp));
+      inplanes = planes * ResBlockImpl::expansion(bottleneck);
+    }
+    layers_.push_back(register_module("layer" + std::to_string(s + 1), layer));
+  }
+  // frozen_stages: the stem (0) and stages 1..k keep their weights.
+  for (int s = 0; s <= o.frozen_stages && s <= o.num_stages; ++s)
+    for (auto& p : (s == 0 ? stem->parameters() : layers_[s - 1]->parameters())) p.set_requires_grad(false);
+}
+
+std::vector<int64_t> ResNetV1cImpl::stage_channels() const {
+  const bool bottleneck = arch(options_.depth).first;
+  std::vector<int64_t> out;
+  for (int s = 0; s < options_.num_stages; ++s) out.push_back((options_.base_channels << s) * ResBlockImpl::expansion(bottleneck));
+  return out;
+}
+
+std::vector<torch::Tensor> ResNetV1cImpl::forward(const torch::Tensor& x) {
+  torch::Tensor y = torch::max_pool2d(stem->forward(x), 3, 2, 1);
+  std::vector<torch::Tensor> outs;
+  for (int s = 0; s < options_.num_stages; ++s) {
+    y = layers_[s]->forward(y);
+    if (std::find(options_.out_indices.begin(), options_.out_indices.end(), s) != options_.out_indices.end())
+      outs.push_back(y);
+  }
+  return outs;
+}
+
+void ResNetV1cImpl::train(bool on) {
+  torch::nn::Module::train(on);
+  if (on && options_.norm_eval)
+    for (auto& m : modules(/*include_self=*/false))
+      if (dynamic_cast<dist::SyncBatchNormImpl*>(m.get())) m->eval();
+}
+
+}  // namespace segtrain::models

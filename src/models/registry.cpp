@@ -1,0 +1,131 @@
+#include "segtrain/models/registry.h"
+
+#include <functional>
+#include <map>
+
+#include "segtrain/core/suggest.h"
+#include "segtrain/models/heads/heads.h"
+
+namespace segtrain::models {
+namespace {
+
+using config::ConfigNode;
+using Comm = std::shared_ptr<dist::Communicator>;
+using HeadFactory = std::function<std::shared_ptr<DecodeHead>(const ConfigNode&, Comm)>;
+
+std::vector<int64_t> ints(const ConfigNode& n, const char* key, std::vector<int64_t> fallback) {
+  return n.has(key) ? n.get<std::vector<int64_t>>(key) : fallback;
+}
+
+const std::map<std::string, HeadFactory>& heads() {
+  static const std::map<std::string, HeadFactory> r = {
+      {"FCNHead",
+       [](const ConfigNode& n, Comm c) {
+         auto o = HeadOptions::parse(n, {"num_convs", "kernel_size", "concat_input", "dilation"}, c);
+         return std::make_shared<FCNHead>(o, n.get<int>("num_convs", 2), n.get<int64_t>("kernel_size", 3),
+                                          n.get<bool>("concat_input", true), n.get<int64_t>("dilation", 1));
+       }},
+      {"PSPHead",
+       [](const ConfigNode& n, Comm c) {
+         auto o = HeadOptions::parse(n, {"pool_scales"}, c);
+         return std::make_shared<PSPHead>(o, ints(n, "pool_scales", {1, 2, 3, 6}));
+       }},
+      {"ASPPHead",
+       [](const ConfigNode& n, Comm c) {
+         auto o = HeadOptions::parse(n, {"dilations"}, c);
+         return std::make_shared<ASPPHead>(o, ints(n, "dilations", {1, 6, 12, 18}));
+       }},
+      {"DepthwiseSeparableASPPHead",
+       [](const ConfigNode& n, Comm c) {
+         auto o = HeadOptions::parse(n, {"dilations", "c1_in_channels", "c1_channels"}, c);
+         return std::make_shared<DepthwiseSeparableASPPHead>(o, ints(n, "dilations", {1, 6, 12, 18}),
+                                                             n.get<int64_t>("c1_in_channels"), n.get<int64_t>("c1_channels"));
+       }},
+      {"UPerHead",
+       [](const ConfigNode& n, Comm c) {
+         auto o = HeadOptions::parse(n, {"pool_scales"}, c);
+         return std::make_shared<UPerHead>(o, ints(n, "pool_scales", {1, 2, 3, 6}));
+       }},
+  };
+  return r;
+}
+
+template <typename Map> std::vector<std::string> names(const Map& m) {
+  std::vector<std::string> out;
+  for (const auto& [k, _] : m) out.push_back(k);
+  return out;
+}
+
+void require_type(const ConfigNode& node, const std::vector<std::string>& valid, const char* what) {
+  const std::string type = node.get<std::string>("type");
+  if (std::find(valid.begin(), valid.end(), type) == valid.end())
+    throw node.at("type").error(std::string("unknown ") + what + " '" + type + "'" + did_you_mean(type, valid) +
+                                "; valid types are " + quoted_list(valid));
+}
+
+}  // namespace
+
+ResNetV1c build_backbone(const ConfigNode& n, Comm comm) {
+  require_type(n, {"ResNetV1c"}, "backbone");
+  n.check_keys({"type", "depth", "in_channels", "stem_channels", "base_channels", "num_stages", "strides", "dilations",
+                "out_indices", "style", "contract_dilation", "norm_cfg", "norm_eval", "with_cp", "frozen_stages",
+                "deep_stem", "avg_down", "pretrained", "init_cfg"});
+  ResNetOptions o;
+  o.depth = n.get<int>("depth");
+  o.in_channels = n.get<int>("in_channels", 3);
+  o.stem_channels = n.get<int>("stem_channels", 64);
+  o.base_channels = n.get<int>("base_channels", 64);
+  o.num_stages = n.get<int>("num_stages", 4);
+  o.strides = ints(n, "strides", o.strides);
+  o.dilations = ints(n, "dilations", o.dilations);
+  o.out_indices = ints(n, "out_indices", o.out_indices);
+  o.contract_dilation = n.get<bool>("contract_dilation", false);
+  o.norm_eval = n.get<bool>("norm_eval", false);
+  o.with_cp = n.get<bool>("with_cp", false);
+  o.frozen_stages = n.get<int>("frozen_stages", -1);
+  if (n.get<std::string>("style", "pytorch") != "pytorch") throw n.at("style").error("only 'pytorch' is supported");
+  if (n.has("avg_down") && n.get<bool>("avg_down")) throw n.at("avg_down").error("avg_down (ResNetV1d) is not supported");
+  if (n.has("norm_cfg")) o.norm = NormConfig::parse(n.at("norm_cfg"), comm);
+  return ResNetV1c(o);
+}
+
+std::shared_ptr<DecodeHead> build_head(const ConfigNode& n, Comm comm) {
+  require_type(n, names(heads()), "head");
+  return heads().at(n.get<std::string>("type"))(n, comm);
+}
+
+EncoderDecoder build_segmentor(const ConfigNode& model, Comm comm) {
+  require_type(model, {"EncoderDecoder"}, "segmentor");
+  model.check_keys({"type", "pretrained", "backbone", "decode_head", "auxiliary_head", "train_cfg", "test_cfg",
+                    "init_cfg"});
+  if (model.has("pretrained") && !model.at("pretrained").is_null())
+    throw model.at("pretrained").error("segtrain downloads nothing; set pretrained: null and give the weights with "
+                                       "--load-from (a .pth saved by torch.save or MMSeg)");
+  // In config order, so the first error reported is the first one in the file.
+  ResNetV1c backbone = build_backbone(model.at("backbone"), comm);
+  std::shared_ptr<DecodeHead> decode_head = build_head(model.at("decode_head"), comm);
+  std::vector<std::shared_ptr<DecodeHead>> aux;
+  if (model.has("auxiliary_head") && !model.at("auxiliary_head").is_null()) {
+    const auto a = model.at("auxiliary_head");
+    if (a.is_list())
+      for (const auto& item : a.items()) aux.push_back(build_head(item, comm));
+    else
+      aux.push_back(build_head(a, comm));
+  }
+  TestConfig test;
+  if (model.has("test_cfg") && !model.at("test_cfg").is_null()) {
+    const auto t = model.at("test_cfg");
+    t.check_keys({"mode", "crop_size", "stride"});
+    test.mode = t.get<std::string>("mode", "whole");
+    if (test.mode != "whole" && test.mode != "slide") throw t.at("mode").error("expected 'whole' or 'slide'");
+    if (test.mode == "slide") {
+      auto crop = t.get<std::vector<int64_t>>("crop_size"), stride = t.get<std::vector<int64_t>>("stride");
+      if (crop.size() != 2 || stride.size() != 2) throw t.error("crop_size and stride are (h, w) pairs");
+      test.crop_size = {crop[0], crop[1]};
+      test.stride = {stride[0], stride[1]};
+    }
+  }
+  return EncoderDecoder(backbone, decode_head, aux, test);
+}
+
+}  // namespace segtrain::models

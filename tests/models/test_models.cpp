@@ -1,0 +1,147 @@
+// Model shapes, inference modes, with_cp, weights by name, and config errors.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "../unit/config_fixture.h"
+#include "model_configs.h"
+#include "segtrain/models/registry.h"
+#include "segtrain/models/weights.h"
+#include "segtrain/tools/cpu_memory_probe.h"
+
+using namespace segtrain;
+using namespace segtrain::testing;
+
+namespace {
+
+models::EncoderDecoder build(const std::string& yaml) {
+  auto cfg = config::Config::from_string(yaml, "model.yaml");
+  return models::build_segmentor(cfg.at("model"));
+}
+
+}  // namespace
+
+class Heads : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};
+
+TEST_P(Heads, OutputShapesAndNamedLosses) {
+  const auto [head, dilation] = GetParam();
+  torch::manual_seed(0);
+  auto model = build(model_yaml(head, dilation));
+  auto x = torch::randn({2, 3, 64, 48});
+  auto feats = model->backbone->forward(x);
+  ASSERT_EQ(feats.size(), 4u);
+  const int64_t stride = dilation == "d8" ? 8 : 16;
+  EXPECT_EQ(feats[3].sizes(), (std::vector<int64_t>{2, 64, 64 / stride, 48 / stride}));
+  EXPECT_EQ(feats[0].sizes(), (std::vector<int64_t>{2, 8, 16, 12}));
+  auto logits = model->decode_head->forward(feats);
+  const int64_t out_stride = head == "UPerHead" || head == "DepthwiseSeparableASPPHead" ? 4 : stride;
+  EXPECT_EQ(logits.sizes(), (std::vector<int64_t>{2, 5, 64 / out_stride, 48 / out_stride}));
+  EXPECT_EQ(model->inference(x).sizes(), (std::vector<int64_t>{2, 5, 64, 48}));
+
+  auto labels = torch::randint(0, 5, {2, 64, 48}, torch::kLong);
+  labels.index_put_({0, 0}, 255);
+  auto losses = model->forward_train(x, labels);
+  std::vector<std::string> keys;
+  for (auto& [k, v] : losses) keys.push_back(k);
+  EXPECT_EQ(keys, (std::vector<std::string>{"aux.acc_seg", "aux.loss_ce", "decode.acc_seg", "decode.loss_ce"}));
+  auto loss = models::total_loss(losses);
+  EXPECT_TRUE(torch::allclose(loss, losses["decode.loss_ce"] + losses["aux.loss_ce"]));
+  loss.backward();
+  EXPECT_GT(model->backbone->named_parameters()["stem.0.weight"].grad().abs().sum().item<double>(), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryHead, Heads,
+                         ::testing::Combine(::testing::Values("FCNHead", "PSPHead", "ASPPHead",
+                                                              "DepthwiseSeparableASPPHead", "UPerHead"),
+                                            ::testing::Values("d8", "d16")));
+
+TEST(Segmentor, StateDictKeysAreMmsegs) {
+  auto psp = build(model_yaml("PSPHead"));
+  std::set<std::string> keys;
+  for (auto& [k, v] : models::state_dict(*psp)) keys.insert(k);
+  for (const char* k : {"backbone.stem.0.weight", "backbone.stem.1.running_mean", "backbone.stem.3.weight",
+                        "backbone.stem.7.weight", "backbone.layer1.0.conv1.weight", "backbone.layer1.0.bn1.running_mean",
+                        "backbone.layer2.0.downsample.0.weight", "backbone.layer2.0.downsample.1.weight",
+                        "decode_head.psp_modules.0.1.conv.weight", "decode_head.psp_modules.3.1.bn.weight",
+                        "decode_head.bottleneck.conv.weight", "decode_head.conv_seg.weight", "decode_head.conv_seg.bias",
+                        "auxiliary_head.convs.0.conv.weight", "backbone.layer1.0.bn1.num_batches_tracked"})
+    EXPECT_TRUE(keys.count(k)) << k;
+  EXPECT_FALSE(keys.count("decode_head.bottleneck.conv.bias"));  // no bias before a norm
+  auto uper = build(model_yaml("UPerHead"));
+  keys.clear();
+  for (auto& [k, v] : models::state_dict(*uper)) keys.insert(k);
+  for (const char* k : {"decode_head.lateral_convs.2.conv.weight", "decode_head.fpn_convs.0.bn.weight",
+                        "decode_head.fpn_bottleneck.conv.weight", "decode_head.psp_modules.1.1.conv.weight"})
+    EXPECT_TRUE(keys.count(k)) << k;
+  auto dsaspp = build(model_yaml("DepthwiseSeparableASPPHead"));
+  keys.clear();
+  for (auto& [k, v] : models::state_dict(*dsaspp)) keys.insert(k);
+  for (const char* k : {"decode_head.image_pool.1.conv.weight", "decode_head.aspp_modules.0.conv.weight",
+                        "decode_head.aspp_modules.1.depthwise_conv.conv.weight",
+                        "decode_head.aspp_modules.1.pointwise_conv.bn.weight", "decode_head.c1_bottleneck.conv.weight",
+                        "decode_head.sep_bottleneck.1.depthwise_conv.conv.weight"})
+    EXPECT_TRUE(keys.count(k)) << k;
+}
+
+TEST(Segmentor, WholeAndSlideAgreeWhenTheImageFitsOneCrop) {
+  torch::manual_seed(0);
+  auto whole = build(model_yaml("PSPHead"));
+  auto slide = build(model_yaml("PSPHead", "d8", false, "{mode: slide, crop_size: [64, 64], stride: [48, 48]}"));
+  models::load_weights(*slide, models::state_dict(*whole));
+  whole->eval();
+  slide->eval();
+  torch::NoGradGuard ng;
+  auto x = torch::randn({1, 3, 48, 64});
+  EXPECT_TRUE(torch::allclose(whole->inference(x), slide->inference(x), 1e-6, 1e-6));
+  // A larger image takes several overlapping windows and still gives full-size logits.
+  auto big = torch::randn({1, 3, 100, 90});
+  EXPECT_EQ(slide->inference(big).sizes(), (std::vector<int64_t>{1, 5, 100, 90}));
+  // Flip test: the average of the image and its mirror.
+  auto flipped = whole->inference(x, true);
+  EXPECT_TRUE(torch::allclose(flipped, (whole->inference(x) + whole->inference(x.flip({3})).flip({3})) / 2, 1e-6, 1e-6));
+}
+
+TEST(WithCp, SameGradientsLessMemoryAndRunningStatsUpdatedOnce) {
+  torch::manual_seed(0);
+  auto plain = build(model_yaml("FCNHead"));
+  auto cp = build(model_yaml("FCNHead", "d8", /*with_cp=*/true));
+  models::load_weights(*cp, models::state_dict(*plain));
+  for (auto* m : {&plain, &cp}) (*m)->decode_head->eval(), (*m)->auxiliary_heads[0]->eval();  // no dropout draws
+  torch::manual_seed(1);
+  auto x = torch::randn({2, 3, 96, 96});
+  auto labels = torch::randint(0, 5, {2, 96, 96}, torch::kLong);
+  int64_t peak_plain, peak_cp;
+  {
+    tools::CpuMemoryProbe probe;
+    models::total_loss(plain->forward_train(x, labels)).backward();
+    peak_plain = probe.peak_bytes();
+  }
+  {
+    tools::CpuMemoryProbe probe;
+    models::total_loss(cp->forward_train(x, labels)).backward();
+    peak_cp = probe.peak_bytes();
+  }
+  auto a = plain->named_parameters(), b = cp->named_parameters();
+  for (const auto& item : a) {
+    ASSERT_TRUE(b[item.key()].grad().defined()) << item.key();
+    EXPECT_LE((item.value().grad() - b[item.key()].grad()).abs().max().item<double>(), 1e-6) << item.key();
+  }
+  auto bufa = plain->named_buffers(), bufb = cp->named_buffers();
+  for (const auto& item : bufa)
+    EXPECT_TRUE(torch::allclose(item.value().to(torch::kDouble), bufb[item.key()].to(torch::kDouble), 1e-6, 1e-7)) << item.key();
+  EXPECT_EQ(bufb["backbone.layer1.0.bn1.num_batches_tracked"].item<int64_t>(), 1);
+  EXPECT_LT(peak_cp, peak_plain) << "with_cp peak " << peak_cp << " vs " << peak_plain;
+}
+
+TEST(Segmentor, ConfigErrorsNameTheKey) {
+  EXPECT_SEGTRAIN_ERROR(build(R"(model: {type: EncoderDecoder, backbone: {type: ResNet50}, decode_head: {}})"),
+                        ErrorKind::User, "unknown backbone 'ResNet50'");
+  auto bad_head = model_yaml("PSPHead");
+  bad_head.replace(bad_head.find("type: PSPHead"), 13, "type: PSPHaed");
+  EXPECT_SEGTRAIN_ERROR(build(bad_head), ErrorKind::User, "unknown head 'PSPHaed' (did you mean 'PSPHead'?)");
+  auto bad_param = model_yaml("PSPHead");
+  bad_param.replace(bad_param.find("pool_scales"), 11, "pool_scale");
+  EXPECT_SEGTRAIN_ERROR(build(bad_param), ErrorKind::User, "unknown key 'model.decode_head.pool_scale' (did you mean 'pool_scales'?)");
+  auto pretrained = model_yaml("PSPHead");
+  pretrained.replace(pretrained.find("pretrained: null"), 16, "pretrained: open-mmlab://resnet50_v1c");
+  EXPECT_SEGTRAIN_ERROR(build(pretrained), ErrorKind::User, "--load-from");
+}
