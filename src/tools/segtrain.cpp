@@ -16,6 +16,7 @@
 #include "segtrain/data/data_config.h"
 #include "segtrain/data/shard_dataset.h"
 #include "segtrain/dist/device.h"
+#include "segtrain/models/registry.h"
 #include "segtrain/dist/world.h"
 #include "segtrain/io/json_log.h"
 #include "segtrain/io/work_dir.h"
@@ -56,6 +57,10 @@ int train(const tools::TrainOptions& opts, dist::World& world) {
   auto train_set = std::make_shared<data::ShardDataset>(data_cfg.train->dir);
   std::shared_ptr<data::ShardDataset> val_set;
   if (data_cfg.val && !opts.no_validate) val_set = std::make_shared<data::ShardDataset>(data_cfg.val->dir);
+  // The model, built from its config section (SyncBN layers get the communicator at training).
+  auto model = models::build_segmentor(cfg.at("model"));
+  int64_t num_params = 0;
+  for (const auto& p : model->parameters()) num_params += p.numel();
   const fs::path work_dir = io::resolve_work_dir(opts.work_dir, cfg);
   const uint64_t seed = resolve_seed(opts, cfg, world);
   const c10::Device device = dist::select_device(world);
@@ -95,6 +100,8 @@ int train(const tools::TrainOptions& opts, dist::World& world) {
                      " classes, from ", data_cfg.train->dir.string(), "; pipeline: ",
                      c10::Join(" -> ", data_cfg.train->pipeline.names())));
   if (val_set) log::info(c10::str("val set: ", val_set->size(), " samples, from ", data_cfg.val->dir.string()));
+  log::info(c10::str("model: ", cfg.at("model").get<std::string>("type"), " with ",
+                     cfg.at("model").at("decode_head").get<std::string>("type"), ", ", num_params, " parameters"));
   if (world.is_main()) log::warn("this build has no training loop yet: the config is validated and the work_dir laid out");
   return 0;
 }

@@ -1,5 +1,8 @@
 // Model shapes, inference modes, with_cp, weights by name, and config errors.
 #include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
 #include <torch/torch.h>
 
 #include "../unit/config_fixture.h"
@@ -144,4 +147,20 @@ TEST(Segmentor, ConfigErrorsNameTheKey) {
   auto pretrained = model_yaml("PSPHead");
   pretrained.replace(pretrained.find("pretrained: null"), 16, "pretrained: open-mmlab://resnet50_v1c");
   EXPECT_SEGTRAIN_ERROR(build(pretrained), ErrorKind::User, "--load-from");
+}
+
+TEST(Segmentor, EveryBaseModelConfigBuildsAndRuns) {
+  const char* root = std::getenv("SEGTRAIN_SOURCE_ROOT");
+  ASSERT_NE(root, nullptr);
+  int built = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(std::filesystem::path(root) / "configs/_base_/models")) {
+    auto cfg = config::Config::load(entry.path());
+    auto model = models::build_segmentor(cfg.at("model"));
+    model->eval();
+    torch::NoGradGuard ng;
+    EXPECT_EQ(model->inference(torch::randn({1, 3, 64, 64})).sizes(), (std::vector<int64_t>{1, 19, 64, 64}))
+        << entry.path();
+    ++built;
+  }
+  EXPECT_GE(built, 5);
 }
