@@ -8,6 +8,7 @@
 
 #include "dist_test_env.h"
 #include "segtrain/dist/checkpoint_sync.h"
+#include "segtrain/eval/seg_metrics.h"
 
 using namespace segtrain;
 using segtrain::dist::ReduceOp;
@@ -128,4 +129,23 @@ TEST(CheckpointSync, RankZeroWritesEveryRankReadsTheSameBytes) {
   EXPECT_ANY_THROW(dist::read_on_main(world(), dir / "missing.bin"));
   world().barrier();
   if (world().rank() == 0) std::filesystem::remove_all(dir);
+}
+
+TEST(SegHistogram, ReduceSumsEveryRanksSamples) {
+  auto comm = cpu_comm();
+  // Every rank builds all samples; each adds only its own, then the reduce must equal all.
+  std::vector<at::Tensor> preds, labels;
+  for (int i = 0; i < 6; ++i) {
+    at::Tensor label = (at::arange(40) * (i + 1) % 5).view({5, 8});
+    labels.push_back(label);
+    preds.push_back((label + (at::arange(40).view({5, 8}) % 3 == 0).to(at::kLong)) % 5);
+  }
+  eval::SegHistogram mine(5), all(5);
+  for (int i = 0; i < 6; ++i) {
+    if (i % comm->size() == comm->rank()) mine.add(preds[i], labels[i]);
+    all.add(preds[i], labels[i]);
+  }
+  mine.reduce(*comm);
+  EXPECT_TRUE(at::equal(mine.areas(), all.areas()));
+  EXPECT_DOUBLE_EQ(mine.metrics().mIoU, all.metrics().mIoU);
 }

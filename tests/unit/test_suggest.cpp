@@ -8,6 +8,7 @@ TEST(Suggest, EditDistance) {
   EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);
   EXPECT_EQ(edit_distance("", "abc"), 3u);
   EXPECT_EQ(edit_distance("same", "same"), 0u);
+  EXPECT_EQ(edit_distance("ploy", "poly"), 1u);  // a swap of neighbours is one typo
 }
 
 TEST(Suggest, ClosestMatchOnlyForPlausibleTypos) {

@@ -5,7 +5,7 @@
 
 namespace segtrain {
 
-// Levenshtein distance between two strings.
+// Edit distance (insert, delete, substitute, swap neighbours: one each).
 std::size_t edit_distance(const std::string& a, const std::string& b);
 
 // The candidate closest to `word` when it is close enough to be a plausible typo, else "".
