@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # The README's main job: setup, build, the bundled synthetic dataset (PNG tree -> HDF5 shards,
-# made once under data/), then segtrain on the demo config with 2 MPI ranks into
-# work_dirs/demo/. Extra arguments go to segtrain.
-# Today segtrain validates the config, opens the shards and lays out the work_dir; the model and
-# engine issues turn this into the full training run.
+# made once under data/), then training on the demo config with 2 MPI ranks into
+# work_dirs/demo/ (logs, iter_N.pth, latest.pth), evaluating every 500 iterations.
+# Extra arguments go to segtrain (e.g. --options runner.max_iters=200).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 "$SEGTRAIN_ROOT/scripts/setup.sh"
@@ -17,6 +16,8 @@ if [ ! -d data/synthetic_shards/train ] || [ ! -d data/synthetic_shards/val ]; t
   ./scripts/convert_dataset.py cityscapes data/synthetic data/synthetic_shards \
     --classes background,stripes_0,stripes_1,stripes_2,stripes_3,stripes_4,stripes_5,stripes_6
 fi
-OMP_NUM_THREADS=1 mpirun --oversubscribe -np 2 build/segtrain "$CONFIG" --work-dir "$WORK_DIR" "$@"
-echo "demo: work_dir $WORK_DIR:"
-ls -l "$WORK_DIR"
+OMP_NUM_THREADS=1 mpirun --oversubscribe --bind-to none -np 2 build/segtrain "$CONFIG" --work-dir "$WORK_DIR" "$@"
+log="$(ls -t "$WORK_DIR"/*.log | head -n 1)"
+echo "demo: $(grep -o 'final mIoU: .*' "$log" || echo 'no evaluation ran')"
+echo "demo: log $log, checkpoints:"
+ls "$WORK_DIR"/*.pth

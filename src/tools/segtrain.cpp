@@ -16,7 +16,14 @@
 #include "segtrain/data/data_config.h"
 #include "segtrain/data/shard_dataset.h"
 #include "segtrain/dist/device.h"
+#include "segtrain/engine/hooks/checkpoint_hook.h"
+#include "segtrain/engine/hooks/eval_hook.h"
+#include "segtrain/engine/hooks/logger_hook.h"
+#include "segtrain/engine/runner.h"
 #include "segtrain/models/registry.h"
+#include "segtrain/models/weights.h"
+#include "segtrain_build_config.h"
+#include <torch/version.h>
 #include "segtrain/dist/world.h"
 #include "segtrain/io/json_log.h"
 #include "segtrain/io/work_dir.h"
@@ -49,21 +56,37 @@ int train(const tools::TrainOptions& opts, dist::World& world) {
     return 0;
   }
   config::validate_train_config(cfg);
-  require_file(opts.load_from, "--load-from");
+  // --load-from, else the config's load_from (as MMSeg's train.py).
+  std::optional<std::string> load_from = opts.load_from ? opts.load_from : cfg.get_optional<std::string>("load_from");
+  require_file(load_from, "--load-from");
   require_file(opts.resume_from, "--resume-from");
+  if (opts.resume_from || opts.auto_resume || cfg.get_optional<std::string>("resume_from"))
+    throw user_error(opts.resume_from ? "--resume-from" : opts.auto_resume ? "--auto-resume" : "resume_from",
+                     "resuming is not available in this build yet; --load-from loads weights only");
   // The data: pipelines built, shards opened and checked (every rank reads its own part later).
   const auto data_cfg = data::parse_data_config(cfg.at("data"));
   if (!data_cfg.train) throw cfg.at("data").error("missing key 'data.train'");
   auto train_set = std::make_shared<data::ShardDataset>(data_cfg.train->dir);
   std::shared_ptr<data::ShardDataset> val_set;
   if (data_cfg.val && !opts.no_validate) val_set = std::make_shared<data::ShardDataset>(data_cfg.val->dir);
-  // The model, built from its config section (SyncBN layers get the communicator at training).
-  auto model = models::build_segmentor(cfg.at("model"));
+  const int64_t max_iters = cfg.at("runner").get<int64_t>("max_iters");
+  // The model and its communicator (collective: every rank makes it). SyncBN layers use it.
+  const c10::Device device_early = dist::select_device(world);
+  auto comm = dist::make_communicator(world, device_early);
+  auto model = models::build_segmentor(cfg.at("model"), comm);
   int64_t num_params = 0;
   for (const auto& p : model->parameters()) num_params += p.numel();
+  const auto dataset_classes = static_cast<int64_t>(train_set->info().classes.size());
+  if (model->decode_head->options().num_classes != dataset_classes)
+    throw cfg.at("model").at("decode_head").at("num_classes").error(
+        c10::str("is ", model->decode_head->options().num_classes, " but the dataset ", data_cfg.train->dir.string(),
+                 " has ", dataset_classes, " classes"));
+  auto optimizer = engine::build_optimizer(cfg.at("optimizer"), *model);
+  const auto schedule = engine::LrSchedule::parse(cfg.has("lr_config") ? cfg.at("lr_config")
+                                                                          : config::Config::from_string("{}"), max_iters);
   const fs::path work_dir = io::resolve_work_dir(opts.work_dir, cfg);
   const uint64_t seed = resolve_seed(opts, cfg, world);
-  const c10::Device device = dist::select_device(world);
+  const c10::Device device = device_early;
 
   // Rank 0 lays out the work_dir; the others wait until it exists (collective).
   std::optional<io::JsonLog> json_log;
@@ -102,7 +125,67 @@ int train(const tools::TrainOptions& opts, dist::World& world) {
   if (val_set) log::info(c10::str("val set: ", val_set->size(), " samples, from ", data_cfg.val->dir.string()));
   log::info(c10::str("model: ", cfg.at("model").get<std::string>("type"), " with ",
                      cfg.at("model").at("decode_head").get<std::string>("type"), ", ", num_params, " parameters"));
-  if (world.is_main()) log::warn("this build has no training loop yet: the config is validated and the work_dir laid out");
+
+  // Training: rank 0's weights everywhere, gradients averaged while backward runs.
+  torch::manual_seed(seed);
+  if (opts.deterministic) at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/false);
+  model->to(device);
+  if (load_from) {
+    auto report = models::load_weights(*model, models::read_state_dict(*load_from));
+    log::info(c10::str("load_from ", *load_from, ": ", report.loaded, " tensors loaded"));
+    if (!report.missing.empty()) log::warn(c10::str("missing keys in ", *load_from, ": ", c10::Join(", ", report.missing)));
+    if (!report.unexpected.empty()) log::warn(c10::str("unexpected keys in ", *load_from, ": ", c10::Join(", ", report.unexpected)));
+    if (!report.mismatched.empty()) log::warn(c10::str("size mismatch (skipped): ", c10::Join("; ", report.mismatched)));
+  }
+  dist::broadcast_module_state(*model, *comm);
+  std::vector<std::pair<std::string, at::Tensor>> named;
+  for (const auto& item : model->named_parameters()) named.emplace_back(item.key(), item.value());
+
+  engine::RunnerParts parts;
+  parts.world = &world;
+  parts.comm = comm;
+  parts.model = model;
+  parts.reducer = std::make_unique<dist::Reducer>(named, comm, dist::ReducerOptions{
+      .find_unused_parameters = cfg.get<bool>("find_unused_parameters", false)});
+  parts.optimizer = std::move(optimizer);
+  parts.schedule = schedule;
+  parts.device = device;
+  parts.max_iters = max_iters;
+  if (cfg.has("optimizer_config") && cfg.at("optimizer_config").has("grad_clip") &&
+      !cfg.at("optimizer_config").at("grad_clip").is_null())
+    parts.grad_clip_max_norm = cfg.at("optimizer_config").at("grad_clip").get<double>("max_norm");
+  parts.work_dir = work_dir;
+  parts.json_log = json_log ? &*json_log : nullptr;
+  data::LoaderOptions train_opts{.batch_size = data_cfg.samples_per_gpu, .workers = std::max(1, data_cfg.workers_per_gpu),
+                                 .prefetch = 2 * std::max(1, data_cfg.workers_per_gpu), .seed = seed,
+                                 .pin_memory = device.is_cuda()};
+  parts.loader = data::Loader::train(train_set, data_cfg.train->pipeline,
+                                     data::TrainSampler(train_set->size(), world.rank(), world.size(), seed), train_opts);
+
+  engine::Runner runner(std::move(parts));
+  runner.add_hook(std::make_unique<engine::LrHook>());
+  runner.add_hook(std::make_unique<engine::LoggerHook>(cfg.has("log_config") ? cfg.at("log_config").get<int64_t>("interval", 50) : 50));
+  nlohmann::json ckpt_meta{{"config", cfg.dump()}, {"seed", seed}, {"CLASSES", train_set->info().classes},
+                           {"segtrain_version", SEGTRAIN_VERSION}, {"torch_version", TORCH_VERSION}};
+  nlohmann::json palette = nlohmann::json::array();
+  for (const auto& c : train_set->info().palette) palette.push_back({c[0], c[1], c[2]});
+  ckpt_meta["PALETTE"] = palette;
+  const auto ckpt_cfg = cfg.has("checkpoint_config") ? cfg.at("checkpoint_config") : cfg.at("runner");
+  runner.add_hook(std::make_unique<engine::CheckpointHook>(ckpt_cfg.get<int64_t>("interval", max_iters),
+                                                           ckpt_cfg.get<int>("max_keep_ckpts", -1), ckpt_meta));
+  engine::EvalHook* eval_hook = nullptr;
+  if (val_set) {
+    const int64_t interval = cfg.has("evaluation") ? cfg.at("evaluation").get<int64_t>("interval", max_iters) : max_iters;
+    data::LoaderOptions eval_opts{.batch_size = data_cfg.eval_samples_per_gpu,
+                                  .workers = std::max(1, data_cfg.workers_per_gpu), .prefetch = 2, .seed = seed,
+                                  .pin_memory = device.is_cuda()};
+    auto hook = std::make_unique<engine::EvalHook>(interval, val_set, data_cfg.val->pipeline, eval_opts);
+    eval_hook = hook.get();
+    runner.add_hook(std::move(hook));
+  }
+  log::info(c10::str("Start running, work_dir: ", fs::absolute(work_dir).string(), ", max iters: ", max_iters));
+  runner.run();
+  if (eval_hook) log::info(c10::str("final mIoU: ", eval_hook->last_miou()));
   return 0;
 }
 

@@ -11,7 +11,9 @@ T="$(mktemp -d)"; trap 'rm -rf "$T"' EXIT
 # A small synthetic dataset in shards, for the runs that open the data.
 ./scripts/py scripts/make_synthetic_dataset.py "$T/png" --train 6 --val 2 --size 48x40 >/dev/null
 ./scripts/py scripts/convert_dataset.py cityscapes "$T/png" "$T/shards" --num-classes 8 --workers 1 >/dev/null 2>&1
-DATA=(--options "data.train.data_root=$T/shards" "data.val.data_root=$T/shards" "data.test.data_root=$T/shards")
+# Runs here test the CLI, not training: two iterations, one checkpoint, one evaluation.
+DATA=(--options "data.train.data_root=$T/shards" "data.val.data_root=$T/shards" "data.test.data_root=$T/shards"
+      runner.max_iters=2 checkpoint_config.interval=2 evaluation.interval=2 data.samples_per_gpu=2)
 
 # --help lists every flag; --version names every library.
 expect_exit 0 "--help" -- "$SEGTRAIN" --help

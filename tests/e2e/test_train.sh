@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# End to end: 2-rank training for a few iterations on a tiny synthetic set produces MMSeg's log
+# lines, JSON lines, evaluation results and checkpoints that load in Python; --load-from starts
+# at 0. Usage: test_train.sh SEGTRAIN
+set -u
+SEGTRAIN="$(realpath "$1")"
+cd "$(dirname "$0")/../.."
+source tests/cli/lib.sh
+export OMP_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+T="$(mktemp -d)"; trap 'rm -rf "$T"' EXIT
+./scripts/py scripts/make_synthetic_dataset.py "$T/png" --train 8 --val 4 --size 48x40 >/dev/null
+./scripts/py scripts/convert_dataset.py cityscapes "$T/png" "$T/shards" --num-classes 8 --workers 1 >/dev/null 2>&1
+DEMO=configs/demo/fcn_r18-d8_64x64_2k_synthetic.yaml
+RUN=(--options "data.train.data_root=$T/shards" "data.val.data_root=$T/shards" "data.test.data_root=$T/shards"
+     runner.max_iters=12 log_config.interval=4 checkpoint_config.interval=6 evaluation.interval=6
+     data.samples_per_gpu=2 "data.train.pipeline.2.img_scale=[48,40]" "data.val.pipeline.1.img_scale=[48,40]")
+
+expect_exit 0 "2-rank training" -- mpirun --oversubscribe --bind-to none -np 2 "$SEGTRAIN" "$DEMO" --work-dir "$T/wd" --seed 3 "${RUN[@]}"
+LOG=$(ls "$T"/wd/*.log); JSON=$(ls "$T"/wd/*.log.json)
+check "three train log lines" test "$(grep -c 'Iter \[[0-9]*/12\]' "$LOG")" = 3
+check "MMSeg's train line" grep -qE 'Iter \[12/12\]	lr: [0-9.e+-]+, eta: [0-9:]+, time: [0-9.]+, data_time: [0-9.]+, memory: [0-9]+, decode.loss_ce: [0-9.]+, decode.acc_seg: [0-9.]+, aux.loss_ce: [0-9.]+, aux.acc_seg: [0-9.]+, loss: [0-9.]+$' "$LOG"
+check "evaluation table and summary" grep -q '|  aAcc |  mIoU |  mAcc |' "$LOG"
+check "two evaluations" test "$(grep -c 'Iter(val) \[' "$LOG")" = 2
+check "checkpoints" test -f "$T/wd/iter_6.pth" -a -f "$T/wd/iter_12.pth" -a -f "$T/wd/latest.pth"
+check "JSON log: meta, 3 train lines, 2 val lines" ./scripts/py -c "
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert 'config' in lines[0] and lines[0]['world_size'] == 2 and lines[0]['seed'] == 3, lines[0].keys()
+train = [l for l in lines if l.get('mode') == 'train']
+val = [l for l in lines if l.get('mode') == 'val']
+assert [l['iter'] for l in train] == [4, 8, 12], train
+assert all(k in train[0] for k in ('lr', 'time', 'data_time', 'memory', 'decode.loss_ce', 'aux.acc_seg', 'loss'))
+assert [l['iter'] for l in val] == [6, 12] and all(0 <= l['mIoU'] <= 1 for l in val)
+assert 'IoU.class_0' in val[0] and 'Acc.class_7' in val[0] and 'aAcc' in val[0]
+" "$JSON"
+check "latest.pth loads in Python with MMSeg's layout" ./scripts/py -c "
+import sys, torch
+c = torch.load(sys.argv[1], weights_only=False)
+assert c['meta']['iter'] == 12 and c['meta']['seed'] == 3 and len(c['meta']['CLASSES']) == 8
+assert 'backbone.stem.0.weight' in c['state_dict'] and 'decode_head.conv_seg.weight' in c['state_dict']
+assert 'auxiliary_head.convs.0.conv.weight' in c['state_dict']
+" "$T/wd/latest.pth"
+check "latest equals iter_12" cmp -s "$T/wd/latest.pth" "$T/wd/iter_12.pth"
+
+expect_exit 0 "--load-from starts at 0" -- "$SEGTRAIN" "$DEMO" --work-dir "$T/wd2" --load-from "$T/wd/latest.pth" "${RUN[@]}" runner.max_iters=4 checkpoint_config.interval=4 evaluation.interval=4
+check "load-from reports what it loaded" grep -q "load_from $T/wd/latest.pth: [0-9]* tensors loaded" "$T"/wd2/*.log
+check "load-from trains from iteration 0" grep -q 'Iter \[4/4\]' "$T"/wd2/*.log
+printf "_base_: $PWD/$DEMO\nmodel: {decode_head: {channels: 32}}\n" > "$T/other_width.yaml"
+expect_exit 0 "--load-from into a model with other shapes" -- "$SEGTRAIN" "$T/other_width.yaml" --work-dir "$T/wd3" --load-from "$T/wd/latest.pth" "${RUN[@]}" runner.max_iters=2 evaluation.interval=100 checkpoint_config.interval=100
+check "shape mismatches are reported and skipped" grep -q "size mismatch (skipped): decode_head.conv_seg.weight" "$T"/wd3/*.log
+printf "_base_: $PWD/$DEMO\nmodel: {decode_head: {num_classes: 5}}\n" > "$T/other_classes.yaml"
+expect_exit 2 "num_classes unlike the dataset's" -- "$SEGTRAIN" "$T/other_classes.yaml" --work-dir "$T/wd5" "${RUN[@]}"
+check "num_classes error names the key and the dataset" contains "$ERR" "key 'model.decode_head.num_classes': is 5 but the dataset"
+expect_exit 2 "--resume-from is refused clearly" -- "$SEGTRAIN" "$DEMO" --work-dir "$T/wd4" --resume-from "$T/wd/latest.pth" "${RUN[@]}"
+check "refusal touches no work_dir" test ! -e "$T/wd4"
+finish
