@@ -11,5 +11,6 @@ fi
 name="$1"; shift
 "$SEGTRAIN_ROOT/scripts/setup.sh"
 "$SEGTRAIN_ROOT/scripts/build.sh" >/dev/null
+ninja -C "$SEGTRAIN_BUILD" "bench/bench_$name" >/dev/null
 cd "$SEGTRAIN_ROOT"
 exec "bench/$name/run.sh" "$@"
