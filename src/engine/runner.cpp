@@ -4,7 +4,8 @@
 
 namespace segtrain::engine {
 
-Runner::Runner(RunnerParts parts) : parts_(std::move(parts)) {}
+Runner::Runner(RunnerParts parts)
+    : parts_(std::move(parts)), iter_(parts_.start_iter), position_(parts_.start_position) {}
 
 void Runner::add_hook(std::unique_ptr<Hook> hook) { hooks_.push_back(std::move(hook)); }
 
@@ -15,6 +16,7 @@ void Runner::run() {
   while (iter_ < p.max_iters) {
     const auto t0 = Clock::now();
     data::Batch batch = *p.loader->next();
+    position_ = batch.position_after;
     const torch::Tensor images = batch.images.to(p.device, /*non_blocking=*/true);
     const torch::Tensor labels = batch.labels.to(p.device, /*non_blocking=*/true);
     data_seconds_ = std::chrono::duration<double>(Clock::now() - t0).count();

@@ -20,6 +20,8 @@
 #include "segtrain/engine/hooks/eval_hook.h"
 #include "segtrain/engine/hooks/logger_hook.h"
 #include "segtrain/engine/runner.h"
+#include "segtrain/engine/training_state.h"
+#include "segtrain/dist/checkpoint_sync.h"
 #include "segtrain/models/registry.h"
 #include "segtrain/models/weights.h"
 #include "segtrain_build_config.h"
@@ -60,9 +62,10 @@ int train(const tools::TrainOptions& opts, dist::World& world) {
   std::optional<std::string> load_from = opts.load_from ? opts.load_from : cfg.get_optional<std::string>("load_from");
   require_file(load_from, "--load-from");
   require_file(opts.resume_from, "--resume-from");
-  if (opts.resume_from || opts.auto_resume || cfg.get_optional<std::string>("resume_from"))
-    throw user_error(opts.resume_from ? "--resume-from" : opts.auto_resume ? "--auto-resume" : "resume_from",
-                     "resuming is not available in this build yet; --load-from loads weights only");
+  // --resume-from, else the config's resume_from; --auto-resume looks in the work_dir later.
+  std::optional<std::string> resume_from =
+      opts.resume_from ? opts.resume_from : cfg.get_optional<std::string>("resume_from");
+  require_file(resume_from, "--resume-from");
   // The data: pipelines built, shards opened and checked (every rank reads its own part later).
   const auto data_cfg = data::parse_data_config(cfg.at("data"));
   if (!data_cfg.train) throw cfg.at("data").error("missing key 'data.train'");
@@ -85,7 +88,7 @@ int train(const tools::TrainOptions& opts, dist::World& world) {
   const auto schedule = engine::LrSchedule::parse(cfg.has("lr_config") ? cfg.at("lr_config")
                                                                           : config::Config::from_string("{}"), max_iters);
   const fs::path work_dir = io::resolve_work_dir(opts.work_dir, cfg);
-  const uint64_t seed = resolve_seed(opts, cfg, world);
+  uint64_t seed = resolve_seed(opts, cfg, world);
   const c10::Device device = device_early;
 
   // Rank 0 lays out the work_dir; the others wait until it exists (collective).
@@ -137,6 +140,28 @@ int train(const tools::TrainOptions& opts, dist::World& world) {
     if (!report.unexpected.empty()) log::warn(c10::str("unexpected keys in ", *load_from, ": ", c10::Join(", ", report.unexpected)));
     if (!report.mismatched.empty()) log::warn(c10::str("size mismatch (skipped): ", c10::Join("; ", report.mismatched)));
   }
+  // Resuming: rank 0 reads the checkpoint once, every rank restores the same bytes.
+  engine::TrainingState resumed;
+  if (opts.auto_resume && !resume_from) {
+    std::string found;
+    world.run_on_main([&] {
+      auto f = engine::find_resume_checkpoint(work_dir, [](const std::string& w) { log::warn(w); });
+      if (f) found = f->string();
+    });
+    found = dist::broadcast_bytes(world, found);
+    if (!found.empty()) resume_from = found;
+    log::info(found.empty() ? "auto-resume: no checkpoint in the work_dir, starting from iteration 0"
+                            : "auto-resume: " + found);
+  }
+  if (resume_from) {
+    resumed = engine::restore_checkpoint(dist::read_on_main(world, *resume_from), *resume_from, *model, optimizer);
+    log::info(c10::str("resumed from ", *resume_from, " at iteration ", resumed.iter));
+    // The data order and augmentations derive from the seed: keep the run's own unless one is given.
+    if (resumed.seed && !opts.seed && !cfg.get_optional<int64_t>("seed") && *resumed.seed != seed) {
+      seed = *resumed.seed;
+      log::info(c10::str("using the resumed run's seed ", seed));
+    }
+  }
   dist::broadcast_module_state(*model, *comm);
   std::vector<std::pair<std::string, at::Tensor>> named;
   for (const auto& item : model->named_parameters()) named.emplace_back(item.key(), item.value());
@@ -155,12 +180,15 @@ int train(const tools::TrainOptions& opts, dist::World& world) {
       !cfg.at("optimizer_config").at("grad_clip").is_null())
     parts.grad_clip_max_norm = cfg.at("optimizer_config").at("grad_clip").get<double>("max_norm");
   parts.work_dir = work_dir;
+  parts.start_iter = resumed.iter;
+  parts.start_position = resumed.sampler;
   parts.json_log = json_log ? &*json_log : nullptr;
   data::LoaderOptions train_opts{.batch_size = data_cfg.samples_per_gpu, .workers = std::max(1, data_cfg.workers_per_gpu),
                                  .prefetch = 2 * std::max(1, data_cfg.workers_per_gpu), .seed = seed,
                                  .pin_memory = device.is_cuda()};
-  parts.loader = data::Loader::train(train_set, data_cfg.train->pipeline,
-                                     data::TrainSampler(train_set->size(), world.rank(), world.size(), seed), train_opts);
+  data::TrainSampler sampler(train_set->size(), world.rank(), world.size(), seed);
+  sampler.set_position(resumed.sampler);
+  parts.loader = data::Loader::train(train_set, data_cfg.train->pipeline, std::move(sampler), train_opts);
 
   engine::Runner runner(std::move(parts));
   runner.add_hook(std::make_unique<engine::LrHook>());
@@ -172,7 +200,8 @@ int train(const tools::TrainOptions& opts, dist::World& world) {
   ckpt_meta["PALETTE"] = palette;
   const auto ckpt_cfg = cfg.has("checkpoint_config") ? cfg.at("checkpoint_config") : cfg.at("runner");
   runner.add_hook(std::make_unique<engine::CheckpointHook>(ckpt_cfg.get<int64_t>("interval", max_iters),
-                                                           ckpt_cfg.get<int>("max_keep_ckpts", -1), ckpt_meta));
+                                                           ckpt_cfg.get<int>("max_keep_ckpts", -1),
+                                                           ckpt_cfg.get<bool>("save_optimizer", true), ckpt_meta));
   engine::EvalHook* eval_hook = nullptr;
   if (val_set) {
     const int64_t interval = cfg.has("evaluation") ? cfg.at("evaluation").get<int64_t>("interval", max_iters) : max_iters;

@@ -51,6 +51,40 @@ check "shape mismatches are reported and skipped" grep -q "size mismatch (skippe
 printf "_base_: $PWD/$DEMO\nmodel: {decode_head: {num_classes: 5}}\n" > "$T/other_classes.yaml"
 expect_exit 2 "num_classes unlike the dataset's" -- "$SEGTRAIN" "$T/other_classes.yaml" --work-dir "$T/wd5" "${RUN[@]}"
 check "num_classes error names the key and the dataset" contains "$ERR" "key 'model.decode_head.num_classes': is 5 but the dataset"
-expect_exit 2 "--resume-from is refused clearly" -- "$SEGTRAIN" "$DEMO" --work-dir "$T/wd4" --resume-from "$T/wd/latest.pth" "${RUN[@]}"
-check "refusal touches no work_dir" test ! -e "$T/wd4"
+
+# Resume: interrupted at 6 and resumed, the run ends bitwise where an uninterrupted one does.
+MP=(mpirun --oversubscribe --bind-to none -np 2 "$SEGTRAIN" "$DEMO" --deterministic --seed 5)
+RES=("${RUN[@]}" log_config.interval=2 evaluation.interval=100)
+expect_exit 0 "uninterrupted deterministic run" -- "${MP[@]}" --work-dir "$T/full" "${RES[@]}"
+expect_exit 0 "resume from iter_6" -- "${MP[@]}" --work-dir "$T/resumed" --resume-from "$T/full/iter_6.pth" "${RES[@]}"
+check "resumed at iteration 6" grep -q "resumed from $T/full/iter_6.pth at iteration 6" "$T"/resumed/*.log
+SAME_WEIGHTS='
+import sys, torch
+a = torch.load(sys.argv[1], weights_only=False); b = torch.load(sys.argv[2], weights_only=False)
+assert a["state_dict"].keys() == b["state_dict"].keys()
+bad = [k for k in a["state_dict"] if not torch.equal(a["state_dict"][k], b["state_dict"][k])]
+assert not bad, bad[:5]
+for k, s in a["optimizer"]["state"].items():
+    assert torch.equal(s["momentum_buffer"], b["optimizer"]["state"][k]["momentum_buffer"]), k
+assert a["sampler"] == b["sampler"] and torch.equal(a["rng"], b["rng"])
+'
+check "final weights, momentum, sampler and RNG are bitwise equal" ./scripts/py -c "$SAME_WEIGHTS" "$T/full/iter_12.pth" "$T/resumed/iter_12.pth"
+check "the loss sequence after the resume is the same" ./scripts/py -c "
+import json, sys
+def losses(f):
+    return {l['iter']: (l['loss'], l['decode.loss_ce']) for l in map(json.loads, open(f)) if l.get('mode') == 'train'}
+a, b = losses(sys.argv[1]), losses(sys.argv[2])
+assert sorted(b) == [8, 10, 12] and all(a[i] == b[i] for i in b), (a, b)
+" "$(ls "$T"/full/*.log.json)" "$(ls "$T"/resumed/*.log.json)"
+
+# --auto-resume: a damaged latest.pth is reported and the newest intact checkpoint used.
+mkdir -p "$T/auto"; cp "$T/full/iter_6.pth" "$T/auto/"; head -c 1000 "$T/full/latest.pth" > "$T/auto/latest.pth"
+expect_exit 0 "auto-resume past a damaged latest.pth" -- "${MP[@]}" --work-dir "$T/auto" --auto-resume "${RES[@]}"
+check "the damaged latest is reported" grep -q "latest.pth is damaged or incomplete" "$T"/auto/*.log
+check "auto-resume ends where the uninterrupted run does" ./scripts/py -c "$SAME_WEIGHTS" "$T/full/iter_12.pth" "$T/auto/iter_12.pth"
+expect_exit 0 "auto-resume in an empty work_dir starts fresh" -- "$SEGTRAIN" "$DEMO" --work-dir "$T/fresh" --auto-resume "${RUN[@]}" runner.max_iters=2
+check "fresh start is logged" grep -q "auto-resume: no checkpoint in the work_dir" "$T"/fresh/*.log
+head -c 1000 "$T/full/latest.pth" > "$T/torn.pth"
+expect_exit 2 "--resume-from a torn checkpoint" -- "$SEGTRAIN" "$DEMO" --work-dir "$T/wd4" --resume-from "$T/torn.pth" "${RUN[@]}"
+check "names the file" contains "$ERR" "$T/torn.pth: cannot read the checkpoint"
 finish

@@ -46,6 +46,8 @@ struct RunnerParts {
   int64_t max_iters = 0;
   std::optional<double> grad_clip_max_norm;
   std::filesystem::path work_dir;
+  int64_t start_iter = 0;                     // > 0 when resuming
+  data::TrainSampler::Position start_position;  // the sampler position at start_iter
   io::JsonLog* json_log = nullptr;  // rank 0 only
 };
 
@@ -64,11 +66,14 @@ class Runner {
   double iter_seconds() const { return iter_seconds_; }
   double data_seconds() const { return data_seconds_; }
   double lr() const { return parts_.optimizer.lr(); }
+  // Where the sampler stands after the last batch trained on (what a checkpoint saves).
+  data::TrainSampler::Position sampler_position() const { return position_; }
 
  private:
   RunnerParts parts_;
   std::vector<std::unique_ptr<Hook>> hooks_;
   int64_t iter_ = 0;
+  data::TrainSampler::Position position_;
   std::map<std::string, double> outputs_;
   double iter_seconds_ = 0, data_seconds_ = 0;
 };

@@ -2,8 +2,9 @@
 // checkpoint_config: every `interval` iterations (and at the end) rank 0 writes iter_N.pth and
 // then latest.pth, each atomically (temp file, fsync, rename): latest changes only after the
 // new checkpoint is complete. max_keep_ckpts > 0 removes the oldest iter_N.pth beyond that
-// many. The files are torch.save-compatible ({'meta': {...}, 'state_dict': {name: tensor}}) and
-// load in Python with torch.load. Collective (every rank waits for rank 0's write).
+// many. The content is training_state.h's (weights, and unless save_optimizer is false the
+// optimizer, sampler position and generator, for --resume-from); it loads in Python with
+// torch.load. Collective (every rank waits for rank 0's write).
 #include <deque>
 #include <nlohmann/json.hpp>
 
@@ -14,17 +15,15 @@ namespace segtrain::engine {
 class CheckpointHook : public Hook {
  public:
   // `meta`: what every checkpoint carries besides the iteration (config text, seed, classes...).
-  CheckpointHook(int64_t interval, int max_keep, nlohmann::json meta);
+  CheckpointHook(int64_t interval, int max_keep, bool save_optimizer, nlohmann::json meta);
   void after_iter(Runner& r) override;
 
  private:
   int64_t interval_;
   int max_keep_;
+  bool save_optimizer_;
   nlohmann::json meta_;
   std::deque<std::filesystem::path> kept_;
 };
-
-// The bytes of a checkpoint: meta (as strings, ints and lists) and the model's state dict.
-std::string serialize_checkpoint(const torch::nn::Module& model, const nlohmann::json& meta);
 
 }  // namespace segtrain::engine
