@@ -61,7 +61,6 @@ int train(const tools::TrainOptions& opts, dist::World& world) {
   // --load-from, else the config's load_from (as MMSeg's train.py).
   std::optional<std::string> load_from = opts.load_from ? opts.load_from : cfg.get_optional<std::string>("load_from");
   require_file(load_from, "--load-from");
-  require_file(opts.resume_from, "--resume-from");
   // --resume-from, else the config's resume_from; --auto-resume looks in the work_dir later.
   std::optional<std::string> resume_from =
       opts.resume_from ? opts.resume_from : cfg.get_optional<std::string>("resume_from");
@@ -74,8 +73,8 @@ int train(const tools::TrainOptions& opts, dist::World& world) {
   if (data_cfg.val && !opts.no_validate) val_set = std::make_shared<data::ShardDataset>(data_cfg.val->dir);
   const int64_t max_iters = cfg.at("runner").get<int64_t>("max_iters");
   // The model and its communicator (collective: every rank makes it). SyncBN layers use it.
-  const c10::Device device_early = dist::select_device(world);
-  auto comm = dist::make_communicator(world, device_early);
+  const c10::Device device = dist::select_device(world);
+  auto comm = dist::make_communicator(world, device);
   auto model = models::build_segmentor(cfg.at("model"), comm);
   int64_t num_params = 0;
   for (const auto& p : model->parameters()) num_params += p.numel();
@@ -89,7 +88,6 @@ int train(const tools::TrainOptions& opts, dist::World& world) {
                                                                           : config::Config::from_string("{}"), max_iters);
   const fs::path work_dir = io::resolve_work_dir(opts.work_dir, cfg);
   uint64_t seed = resolve_seed(opts, cfg, world);
-  const c10::Device device = device_early;
 
   // Rank 0 lays out the work_dir; the others wait until it exists (collective).
   std::optional<io::JsonLog> json_log;
