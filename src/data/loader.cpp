@@ -14,7 +14,11 @@ namespace segtrain::data {
 
 Sample load_sample(const ShardDataset& dataset, const Pipeline& pipeline, std::size_t index, uint64_t seed,
                    int64_t epoch, bool with_label) {
-  RawSample raw = dataset.read(index);
+  return transform_sample(dataset.read(index), pipeline, index, seed, epoch, with_label);
+}
+
+Sample transform_sample(RawSample raw, const Pipeline& pipeline, std::size_t index, uint64_t seed, int64_t epoch,
+                        bool with_label) {
   Sample s;
   s.name = raw.name;
   s.image = raw.image;
@@ -113,8 +117,9 @@ struct Loader::Impl {
     std::vector<Sample> samples;
     std::vector<at::Tensor> gts;
     for (std::size_t i = 0; i < plan.indices.size(); ++i) {
-      samples.push_back(load_sample(*dataset, pipeline, plan.indices[i], options.seed, plan.epochs[i], training));
-      if (!training) gts.push_back(dataset->read(plan.indices[i]).label.contiguous());
+      RawSample raw = dataset->read(plan.indices[i]);
+      if (!training) gts.push_back(raw.label.contiguous());  // the metric uses the stored label
+      samples.push_back(transform_sample(std::move(raw), pipeline, plan.indices[i], options.seed, plan.epochs[i], training));
     }
     Batch b = training ? collate_train(samples, "train_pipeline") : collate_eval(samples, std::move(gts));
     b.indices = plan.indices;

@@ -16,7 +16,7 @@ using segtrain::testing::test_data;
 class Shards : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Shards, RoundTripGivesThePngPixels) {
-  ASSERT_FALSE(test_data().empty()) << "run through tests/data/run_data_tests.sh";
+  ASSERT_FALSE(test_data().empty()) << "run through tests/run_with_fixture.sh";
   data::ShardDataset ds(test_data() / GetParam() / "train");
   ASSERT_EQ(ds.size(), 9u);
   EXPECT_EQ(ds.info().classes.size(), 8u);

@@ -1,6 +1,7 @@
 """Writes random predictions and labels and their mIoU / mAcc / aAcc computed with numpy the way
 MMSegmentation's mean_iou does (histograms of intersect, union, pred, label; nanmean), for
-tests/eval/test_seg_metrics.cpp. Usage: metrics_reference.py OUT.pth"""
+tests/eval/test_seg_metrics.cpp. Usage: metrics_reference.py OUT_DIR (writes OUT_DIR/metrics.pth)"""
+import os
 import sys
 
 import numpy as np
@@ -9,7 +10,9 @@ import torch
 NUM_CLASSES = 6
 
 
-def main(out):
+def main(out_dir):
+    os.makedirs(out_dir, exist_ok=True)
+    out = os.path.join(out_dir, "metrics.pth")
     rng = np.random.RandomState(0)
     data = {}
     inter = np.zeros(NUM_CLASSES)

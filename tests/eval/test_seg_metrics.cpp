@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 
 #include "segtrain/eval/seg_metrics.h"
@@ -12,10 +13,10 @@
 using namespace segtrain;
 
 TEST(SegMetrics, MatchNumpy) {
-  const char* file = std::getenv("SEGTRAIN_METRICS_REFERENCE");
-  ASSERT_NE(file, nullptr) << "run through tests/eval/run_metrics_test.sh";
+  const char* dir = std::getenv("SEGTRAIN_METRICS_REFERENCE");
+  ASSERT_NE(dir, nullptr) << "run through tests/run_with_fixture.sh";
   std::map<std::string, torch::Tensor> ref;
-  for (auto& [k, v] : models::read_state_dict(file)) ref[k] = v;
+  for (auto& [k, v] : models::read_state_dict(std::filesystem::path(dir) / "metrics.pth")) ref[k] = v;
   eval::SegHistogram hist(6);
   for (int i = 0; i < 4; ++i) hist.add(ref["pred" + std::to_string(i)], ref["label" + std::to_string(i)]);
   auto m = hist.metrics();

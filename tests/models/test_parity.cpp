@@ -43,7 +43,7 @@ class Parity : public ::testing::TestWithParam<std::string> {};
 }  // namespace
 
 TEST_P(Parity, LogitsAndGradientsMatchTheTorchNnReference) {
-  ASSERT_FALSE(dir().empty()) << "run through tests/models/run_parity.sh";
+  ASSERT_FALSE(dir().empty()) << "run through tests/run_with_fixture.sh";
   const std::string head = GetParam();
   auto cfg = config::Config::from_string(model_config(head));
   auto model = models::build_segmentor(cfg.at("model"));

@@ -63,5 +63,8 @@ class Loader {
 // Reads and transforms one sample (what a worker does), for tests and benchmarks.
 Sample load_sample(const ShardDataset& dataset, const Pipeline& pipeline, std::size_t index, uint64_t seed,
                    int64_t epoch, bool with_label);
+// The transform half of load_sample, for a sample already read.
+Sample transform_sample(RawSample raw, const Pipeline& pipeline, std::size_t index, uint64_t seed, int64_t epoch,
+                        bool with_label);
 
 }  // namespace segtrain::data
