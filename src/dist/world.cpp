@@ -64,15 +64,6 @@ World& World::get() {
   return *g_world;
 }
 
-std::string World::mpi_library_version() const {
-  char text[MPI_MAX_LIBRARY_VERSION_STRING];
-  int len = 0;
-  MPI_Get_library_version(text, &len);
-  std::string v(text, len);
-  auto nl = v.find_first_of("\n,");
-  return v.substr(0, nl);
-}
-
 void World::barrier() const { check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); }
 
 uint64_t World::broadcast(uint64_t value) const {

@@ -77,8 +77,6 @@ CpuMemoryProbe::CpuMemoryProbe() : impl_(std::make_shared<Impl>()) {
 
 CpuMemoryProbe::~CpuMemoryProbe() { c10::SetCPUAllocator(impl_->inner, /*priority=*/100); }
 
-int64_t CpuMemoryProbe::current_bytes() const { return impl_->current.load(); }
 int64_t CpuMemoryProbe::peak_bytes() const { return impl_->peak.load(); }
-void CpuMemoryProbe::reset_peak() { impl_->peak = impl_->current.load(); }
 
 }  // namespace segtrain::tools

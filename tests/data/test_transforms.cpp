@@ -23,9 +23,7 @@ Sample sample(int64_t h, int64_t w) {
 }
 
 Pipeline pipeline(const std::string& yaml) {
-  static std::vector<config::Config> keep;  // the Pipeline copies what it needs; the tree may go
-  keep.push_back(config::Config::from_string("steps: " + yaml, "test.yaml"));
-  return Pipeline(keep.back().at("steps"));
+  return Pipeline(config::Config::from_string("steps: " + yaml, "test.yaml").at("steps"));
 }
 
 }  // namespace

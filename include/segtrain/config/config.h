@@ -2,7 +2,7 @@
 // The merged config tree with typed access. Every error names the config file, the key path
 // and what was expected, e.g.
 //   configs/demo/x.yaml: key 'optimizer.lr': expected a float, got a string ('abc')
-// Access is read-only; `Config::root()` is there for the few places that edit (overrides).
+// Access is read-only; apply_overrides is the one way to edit the tree.
 #include <cstdint>
 #include <filesystem>
 #include <optional>

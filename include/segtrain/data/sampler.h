@@ -16,7 +16,6 @@ class TrainSampler {
   TrainSampler(std::size_t dataset_size, int rank, int world_size, uint64_t seed, bool shuffle = true);
 
   std::size_t next();  // the next index of this rank's stream
-  std::size_t per_rank_epoch_length() const { return per_rank_; }
 
   struct Position {
     int64_t epoch = 0;

@@ -38,7 +38,6 @@ class World {
   int num_nodes() const { return num_nodes_; }
   bool is_main() const { return rank_ == 0; }
   MPI_Comm comm() const { return MPI_COMM_WORLD; }
-  std::string mpi_library_version() const;
 
   // Collective: every rank waits for all the others.
   void barrier() const;

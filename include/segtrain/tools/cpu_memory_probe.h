@@ -13,9 +13,7 @@ class CpuMemoryProbe {
   CpuMemoryProbe(const CpuMemoryProbe&) = delete;
   CpuMemoryProbe& operator=(const CpuMemoryProbe&) = delete;
 
-  int64_t current_bytes() const;
   int64_t peak_bytes() const;
-  void reset_peak();  // peak := current
 
   struct Impl;
 
