@@ -20,10 +20,15 @@ CITIES = ["synthA", "synthB"]
 
 
 def class_textures(num_classes):
-    """(angle, period) of the stripes of each shape class, well apart from each other."""
-    angles = np.linspace(0, np.pi, num_classes - 1, endpoint=False)
-    periods = [4.0 + 3.0 * (i % 3) for i in range(num_classes - 1)]
-    return [None] + list(zip(angles, periods))
+    """(angle, period) of the stripes of each shape class: a grid of angles x two periods.
+    Angles lie in [0, 90] degrees because the training flip mirrors an angle a into 180 - a;
+    the periods differ by a factor 2.5, more than the synthetic config's resize range
+    (0.75-1.5) can blur, and stay above 4 px, which the backbone's stride-2 stem would alias."""
+    count = num_classes - 1
+    num_angles = (count + 1) // 2
+    step = np.pi / 2 / max(num_angles - 1, 1)
+    textures = [(step * (i % num_angles), 6.0 if i < num_angles else 15.0) for i in range(count)]
+    return [None] + textures
 
 
 def draw_sample(rng, width, height, num_classes, textures):
@@ -43,7 +48,7 @@ def draw_sample(rng, width, height, num_classes, textures):
         cls = rng.randint(1, num_classes)
         angle, period = textures[cls]
         cx, cy = rng.uniform(0.1, 0.9) * width, rng.uniform(0.1, 0.9) * height
-        rx, ry = rng.uniform(0.08, 0.25) * width, rng.uniform(0.08, 0.25) * height
+        rx, ry = rng.uniform(0.12, 0.3) * width, rng.uniform(0.12, 0.3) * height
         kind = rng.randint(3)
         if kind == 0:  # ellipse
             d = ((xx - cx) / rx) ** 2 + ((yy - cy) / ry) ** 2

@@ -10,7 +10,9 @@ APT_PACKAGES=(
   libhdf5-dev hdf5-tools hdf5-filter-plugin hdf5-filter-plugin-blosc-serial
   libcxxopts-dev libyaml-cpp-dev libgtest-dev libgmock-dev
   libspdlog-dev libfmt-dev nlohmann-json3-dev
-  zlib1g-dev liblz4-dev libblosc-dev
+  zlib1g-dev liblz4-dev libblosc-dev libpng-dev
+  # tests/slurm runs a one-node Slurm (srun --mpi=pmix loads the unversioned libpmix.so)
+  slurmctld slurmd slurm-client munge libpmix-dev
 )
 
 missing=()

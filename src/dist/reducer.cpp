@@ -33,7 +33,10 @@ struct Reducer::Impl : std::enable_shared_from_this<Reducer::Impl> {
 
   std::vector<Bucket> buckets;
   std::vector<std::size_t> bucket_of, slot_of;  // param -> (bucket, position in bucket)
-  std::vector<c10::intrusive_ptr<torch::autograd::Node>> accumulators;  // kept alive for the hooks
+  // Kept alive for the hooks. The pointer type changed (shared_ptr up to torch 2.11,
+  // intrusive_ptr later); take whatever grad_accumulator returns.
+  using AccumulatorPtr = decltype(torch::autograd::impl::grad_accumulator(std::declval<const at::Tensor&>()));
+  std::vector<AccumulatorPtr> accumulators;
   std::vector<uintptr_t> hook_keys;
 
   std::mutex mutex;  // hooks may run on autograd worker threads (CUDA)

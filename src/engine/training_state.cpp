@@ -131,6 +131,11 @@ TrainingState restore_checkpoint(const std::string& bytes, const std::string& wh
   const Dict meta = at(root, "meta", where).toGenericDict();
   t.iter = meta.at("iter").toInt();
   if (meta.contains("seed") && meta.at("seed").isInt()) t.seed = static_cast<uint64_t>(meta.at("seed").toInt());
+  if (meta.contains("hook_msgs") && meta.at("hook_msgs").isGenericDict()) {
+    const Dict msgs = meta.at("hook_msgs").toGenericDict();
+    if (msgs.contains("best_score") && msgs.at("best_score").isDouble()) t.hook_msgs["best_score"] = msgs.at("best_score").toDouble();
+    if (msgs.contains("best_ckpt") && msgs.at("best_ckpt").isString()) t.hook_msgs["best_ckpt"] = msgs.at("best_ckpt").toStringRef();
+  }
   const Dict sampler = at(root, "sampler", where).toGenericDict();
   t.sampler = {sampler.at("epoch").toInt(), sampler.at("offset").toInt()};
   return t;

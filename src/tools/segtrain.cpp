@@ -13,12 +13,14 @@
 #include "segtrain/core/env_vars.h"
 #include "segtrain/core/error.h"
 #include "segtrain/core/logging.h"
+#include "segtrain/core/stop_signal.h"
 #include "segtrain/data/data_config.h"
 #include "segtrain/data/shard_dataset.h"
 #include "segtrain/dist/device.h"
 #include "segtrain/engine/hooks/checkpoint_hook.h"
 #include "segtrain/engine/hooks/eval_hook.h"
 #include "segtrain/engine/hooks/logger_hook.h"
+#include "segtrain/engine/hooks/preemption_hook.h"
 #include "segtrain/engine/runner.h"
 #include "segtrain/engine/training_state.h"
 #include "segtrain/dist/checkpoint_sync.h"
@@ -72,6 +74,9 @@ int train(const tools::TrainOptions& opts, dist::World& world) {
   std::shared_ptr<data::ShardDataset> val_set;
   if (data_cfg.val && !opts.no_validate) val_set = std::make_shared<data::ShardDataset>(data_cfg.val->dir);
   const int64_t max_iters = cfg.at("runner").get<int64_t>("max_iters");
+  // Seeded before the model is made: its initial weights (rank 0's, broadcast) follow the seed.
+  uint64_t seed = resolve_seed(opts, cfg, world);
+  torch::manual_seed(seed);
   // The model and its communicator (collective: every rank makes it). SyncBN layers use it.
   const c10::Device device = dist::select_device(world);
   auto comm = dist::make_communicator(world, device);
@@ -87,7 +92,6 @@ int train(const tools::TrainOptions& opts, dist::World& world) {
   const auto schedule = engine::LrSchedule::parse(cfg.has("lr_config") ? cfg.at("lr_config")
                                                                           : config::Config::from_string("{}"), max_iters);
   const fs::path work_dir = io::resolve_work_dir(opts.work_dir, cfg);
-  uint64_t seed = resolve_seed(opts, cfg, world);
 
   // Rank 0 lays out the work_dir; the others wait until it exists (collective).
   std::optional<io::JsonLog> json_log;
@@ -128,7 +132,6 @@ int train(const tools::TrainOptions& opts, dist::World& world) {
                      cfg.at("model").at("decode_head").get<std::string>("type"), ", ", num_params, " parameters"));
 
   // Training: rank 0's weights everywhere, gradients averaged while backward runs.
-  torch::manual_seed(seed);
   if (opts.deterministic) at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/false);
   model->to(device);
   if (load_from) {
@@ -197,19 +200,26 @@ int train(const tools::TrainOptions& opts, dist::World& world) {
   for (const auto& c : train_set->info().palette) palette.push_back({c[0], c[1], c[2]});
   ckpt_meta["PALETTE"] = palette;
   const auto ckpt_cfg = cfg.has("checkpoint_config") ? cfg.at("checkpoint_config") : cfg.at("runner");
+  auto writer = std::make_shared<engine::CheckpointWriter>(ckpt_meta, ckpt_cfg.get<bool>("save_optimizer", true));
+  writer->hook_msgs() = resumed.hook_msgs;
   runner.add_hook(std::make_unique<engine::CheckpointHook>(ckpt_cfg.get<int64_t>("interval", max_iters),
-                                                           ckpt_cfg.get<int>("max_keep_ckpts", -1),
-                                                           ckpt_cfg.get<bool>("save_optimizer", true), ckpt_meta));
+                                                           ckpt_cfg.get<int>("max_keep_ckpts", -1), writer));
   engine::EvalHook* eval_hook = nullptr;
   if (val_set) {
-    const int64_t interval = cfg.has("evaluation") ? cfg.at("evaluation").get<int64_t>("interval", max_iters) : max_iters;
-    data::LoaderOptions eval_opts{.batch_size = data_cfg.eval_samples_per_gpu,
-                                  .workers = std::max(1, data_cfg.workers_per_gpu), .prefetch = 2, .seed = seed,
-                                  .pin_memory = device.is_cuda()};
-    auto hook = std::make_unique<engine::EvalHook>(interval, val_set, data_cfg.val->pipeline, eval_opts);
+    const auto eval_cfg = cfg.has("evaluation") ? cfg.at("evaluation") : config::Config::from_string("{}");
+    eval::EvalData eval_data{val_set, data_cfg.val->pipeline,
+                             {.batch_size = data_cfg.eval_samples_per_gpu,
+                              .workers = std::max(1, data_cfg.workers_per_gpu), .prefetch = 2, .seed = seed,
+                              .pin_memory = device.is_cuda()}};
+    std::optional<engine::SaveBest> save_best;
+    if (auto metric = eval_cfg.get_optional<std::string>("save_best"))
+      save_best = engine::SaveBest{*metric == "auto" ? "mIoU" : *metric, writer};
+    auto hook = std::make_unique<engine::EvalHook>(eval_cfg.get<int64_t>("interval", max_iters), std::move(eval_data),
+                                                   std::move(save_best));
     eval_hook = hook.get();
     runner.add_hook(std::move(hook));
   }
+  runner.add_hook(std::make_unique<engine::PreemptionHook>(writer));  // last: after any save or eval due
   log::info(c10::str("Start running, work_dir: ", fs::absolute(work_dir).string(), ", max iters: ", max_iters));
   runner.run();
   if (eval_hook) log::info(c10::str("final mIoU: ", eval_hook->last_miou()));
@@ -231,6 +241,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     auto& world = dist::World::init();
+    install_stop_signal_handlers();  // after MPI's own; a notice during setup still ends in a checkpoint
     rank = world.rank();
     log::init(rank);
     return train(opts, world);
@@ -240,6 +251,8 @@ int main(int argc, char** argv) {
       std::cerr << (rank == 0 ? "" : "[rank " + std::to_string(rank) + "] ") << "segtrain: error: " << e.what()
                 << std::endl;
     return e.exit_code();
+  } catch (const engine::Preempted&) {
+    return engine::kPreemptedExitCode;  // the hook has logged where the checkpoint is
   } catch (const dist::PeerFailed& e) {
     return e.exit_code();
   } catch (const std::exception& e) {

@@ -5,7 +5,7 @@
 #include <cxxopts.hpp>
 
 #include "segtrain/core/error.h"
-#include "segtrain/core/suggest.h"
+#include "segtrain/tools/command_line.h"
 
 #include <algorithm>
 
@@ -40,27 +40,7 @@ cxxopts::Options make_parser() {
   return o;
 }
 
-// `--options a=1 b=2 --seed 3` → `--options=a=1 --options=b=2 --seed 3`: cxxopts has no nargs='+'.
-std::vector<std::string> expand_multi_value(int argc, const char* const argv[]) {
-  std::vector<std::string> out{argc > 0 ? argv[0] : "segtrain"};
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--options" || a == "--cfg-options") {
-      bool any = false;
-      while (i + 1 < argc && std::string(argv[i + 1]).rfind("--", 0) != 0 &&
-             std::string(argv[i + 1]).find('=') != std::string::npos) {
-        out.push_back(std::string("--options=") + argv[++i]);
-        any = true;
-      }
-      if (!any) throw user_error(a, "expects one or more KEY=VALUE");
-    } else if (a.rfind("--cfg-options=", 0) == 0) {
-      out.push_back("--options=" + a.substr(std::string("--cfg-options=").size()));
-    } else {
-      out.push_back(a);
-    }
-  }
-  return out;
-}
+bool is_key_value(const std::string& word) { return word.find('=') != std::string::npos; }
 
 template <typename T> std::optional<T> optional_value(const cxxopts::ParseResult& r, const char* key) {
   if (!r.count(key)) return std::nullopt;
@@ -70,13 +50,9 @@ template <typename T> std::optional<T> optional_value(const cxxopts::ParseResult
 }  // namespace
 
 TrainOptions parse_train_options(int argc, const char* const argv[]) {
-  const auto args = expand_multi_value(argc, argv);
-  for (const auto& a : args) {
-    if (a.rfind("--", 0) != 0) continue;
-    std::string flag = a.substr(0, a.find('='));
-    if (std::find(kFlags.begin(), kFlags.end(), flag) == kFlags.end())
-      throw user_error(flag, "unknown flag" + did_you_mean(flag, kFlags) + "; see segtrain --help");
-  }
+  const auto args = expand_multi_value(argc, argv, {{"--options", "--options"}, {"--cfg-options", "--options"}},
+                                       is_key_value, "one or more KEY=VALUE");
+  check_known_flags(args, kFlags, "segtrain");
   std::vector<const char*> cargs;
   for (const auto& a : args) cargs.push_back(a.c_str());
 

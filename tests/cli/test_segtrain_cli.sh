@@ -34,8 +34,9 @@ expect_exit 0 "re-print the printed config" -- "$SEGTRAIN" "$T/printed.yaml" --p
 check "printed config re-loads to the same tree" cmp -s "$T/printed.yaml" "$OUT"
 check "--print-config touches no work_dir" test ! -e work_dirs/printed
 
-# Every config in configs/ (not the _base_ parts) loads and validates.
-for c in $(find configs -name '*.yaml' -not -path '*/_base_/*' | sort); do
+# The demo configs load and validate on the small synthetic data (tests/python/test_configs.py
+# checks the Cityscapes/ADE20K ones, which need their own class counts).
+for c in $(find configs/demo -name '*.yaml' | sort); do
   expect_exit 0 "$c loads" -- "$SEGTRAIN" "$c" --print-config
   expect_exit 0 "$c validates" -- "$SEGTRAIN" "$c" --work-dir "$T/validate" "${DATA[@]}"
 done

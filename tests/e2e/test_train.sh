@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # End to end: 2-rank training for a few iterations on a tiny synthetic set produces MMSeg's log
 # lines, JSON lines, evaluation results and checkpoints that load in Python; --load-from starts
-# at 0. Usage: test_train.sh SEGTRAIN
+# at 0; resume and auto-resume; segtest evaluates a checkpoint and writes coloured predictions.
+# Usage: test_train.sh SEGTRAIN SEGTEST
 set -u
 SEGTRAIN="$(realpath "$1")"
+SEGTEST="$(realpath "$2")"
 cd "$(dirname "$0")/../.."
 source tests/cli/lib.sh
 export OMP_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
@@ -15,7 +17,7 @@ RUN=(--options "data.train.data_root=$T/shards" "data.val.data_root=$T/shards" "
      runner.max_iters=12 log_config.interval=4 checkpoint_config.interval=6 evaluation.interval=6
      data.samples_per_gpu=2 "data.train.pipeline.2.img_scale=[48,40]" "data.val.pipeline.1.img_scale=[48,40]")
 
-expect_exit 0 "2-rank training" -- mpirun --oversubscribe --bind-to none -np 2 "$SEGTRAIN" "$DEMO" --work-dir "$T/wd" --seed 3 "${RUN[@]}"
+expect_exit 0 "2-rank training" -- mpirun --oversubscribe --bind-to none -np 2 "$SEGTRAIN" "$DEMO" --work-dir "$T/wd" --seed 3 "${RUN[@]}" evaluation.save_best=mIoU
 LOG=$(ls "$T"/wd/*.log); JSON=$(ls "$T"/wd/*.log.json)
 check "three train log lines" test "$(grep -c 'Iter \[[0-9]*/12\]' "$LOG")" = 3
 check "MMSeg's train line" grep -qE 'Iter \[12/12\]	lr: [0-9.e+-]+, eta: [0-9:]+, time: [0-9.]+, data_time: [0-9.]+, memory: [0-9]+, decode.loss_ce: [0-9.]+, decode.acc_seg: [0-9.]+, aux.loss_ce: [0-9.]+, aux.acc_seg: [0-9.]+, loss: [0-9.]+$' "$LOG"
@@ -41,6 +43,44 @@ assert 'backbone.stem.0.weight' in c['state_dict'] and 'decode_head.conv_seg.wei
 assert 'auxiliary_head.convs.0.conv.weight' in c['state_dict']
 " "$T/wd/latest.pth"
 check "latest equals iter_12" cmp -s "$T/wd/latest.pth" "$T/wd/iter_12.pth"
+check "save_best keeps one best_mIoU_iter_N.pth, N the best evaluation's" ./scripts/py -c "
+import glob, json, sys, torch
+val = [l for l in map(json.loads, open(sys.argv[1])) if l.get('mode') == 'val']
+best = max(val, key=lambda l: (l['mIoU'], -l['iter']))
+files = glob.glob(sys.argv[2] + '/best_mIoU_iter_*.pth')
+assert files == [sys.argv[2] + '/best_mIoU_iter_%d.pth' % best['iter']], (files, best['iter'])
+c = torch.load(files[0], weights_only=False)
+assert c['meta']['iter'] == best['iter'] and abs(c['meta']['hook_msgs']['best_score'] - best['mIoU']) < 1e-12
+" "$JSON" "$T/wd"
+
+# segtest on 2 ranks: the same figures as the training's last evaluation (same weights, same
+# val split), one PNG per sample, the metrics as JSON in --work-dir.
+TEST_DATA=(--options "data.test.data_root=$T/shards" "data.val.data_root=$T/shards" "data.train.data_root=$T/shards"
+           "data.test.pipeline.1.img_scale=[48,40]")
+expect_exit 0 "segtest on 2 ranks" -- mpirun --oversubscribe --bind-to none -np 2 "$SEGTEST" "$DEMO" "$T/wd/latest.pth" \
+  --eval mIoU --show-dir "$T/show" --work-dir "$T/testwd" "${TEST_DATA[@]}"
+check "segtest logs the summary table" contains "$OUT" "|  aAcc |  mIoU |  mAcc |"
+check "segtest's metrics equal the training's last evaluation" ./scripts/py -c "
+import json, sys
+val = [l for l in map(json.loads, open(sys.argv[1])) if l.get('mode') == 'val'][-1]
+test = json.load(open(sys.argv[2]))['metric']
+assert all(abs(val[k] - test[k]) < 1e-9 for k in ('aAcc', 'mIoU', 'mAcc')), (val, test)
+" "$JSON" "$(ls "$T"/testwd/eval_*.json 2>/dev/null | head -n 1)"
+check "one PNG per val sample, at the image size" ./scripts/py -c "
+import sys, glob
+from PIL import Image
+files = sorted(glob.glob(sys.argv[1] + '/*.png'))
+assert len(files) == 4, files
+assert all(Image.open(f).size == (48, 40) and Image.open(f).mode == 'RGB' for f in files)
+" "$T/show"
+expect_exit 0 "segtest --aug-test" -- "$SEGTEST" "$DEMO" "$T/wd/latest.pth" --eval mIoU --aug-test "${TEST_DATA[@]}"
+check "aug-test logs the summary" contains "$OUT" "|  aAcc |  mIoU |  mAcc |"
+expect_exit 2 "segtest with nothing to do" -- "$SEGTEST" "$DEMO" "$T/wd/latest.pth"
+check "says what to give" contains "$ERR" "give --eval mIoU and/or --show-dir"
+expect_exit 2 "segtest with an unknown metric" -- "$SEGTEST" "$DEMO" "$T/wd/latest.pth" --eval mDice
+check "names the metric" contains "$ERR" "unsupported metric 'mDice'"
+expect_exit 2 "segtest with a missing checkpoint" -- "$SEGTEST" "$DEMO" "$T/none.pth" --eval mIoU
+check "names the file" contains "$ERR" "$T/none.pth: no such checkpoint file"
 
 expect_exit 0 "--load-from starts at 0" -- "$SEGTRAIN" "$DEMO" --work-dir "$T/wd2" --load-from "$T/wd/latest.pth" "${RUN[@]}" runner.max_iters=4 checkpoint_config.interval=4 evaluation.interval=4
 check "load-from reports what it loaded" grep -q "load_from $T/wd/latest.pth: [0-9]* tensors loaded" "$T"/wd2/*.log

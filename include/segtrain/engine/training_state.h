@@ -22,6 +22,7 @@ struct TrainingState {
   int64_t iter = 0;
   data::TrainSampler::Position sampler;
   std::optional<uint64_t> seed;  // the run's seed, read back when resuming
+  nlohmann::json hook_msgs = nlohmann::json::object();  // best_score, best_ckpt (save_best)
 };
 
 std::string serialize_checkpoint(const torch::nn::Module& model, const nlohmann::json& meta,

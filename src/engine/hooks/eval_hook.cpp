@@ -1,71 +1,57 @@
 #include "segtrain/engine/hooks/eval_hook.h"
 
+#include <c10/util/StringUtil.h>
 #include <nlohmann/json.hpp>
 
-#include <cmath>
 #include <cstdio>
 
 #include "segtrain/core/logging.h"
-#include "segtrain/eval/seg_metrics.h"
+#include "segtrain/eval/metrics_report.h"
 #include "segtrain/io/json_log.h"
-#include "segtrain/models/conv_module.h"
 
 namespace segtrain::engine {
 
-EvalHook::EvalHook(int64_t interval, std::shared_ptr<data::ShardDataset> dataset, data::Pipeline pipeline,
-                   data::LoaderOptions options)
-    : interval_(interval), dataset_(std::move(dataset)), pipeline_(std::move(pipeline)), options_(options) {}
+EvalHook::EvalHook(int64_t interval, eval::EvalData data, std::optional<SaveBest> save_best)
+    : interval_(interval), data_(std::move(data)), save_best_(std::move(save_best)) {
+  if (save_best_ && save_best_->writer->hook_msgs().contains("best_ckpt"))
+    best_file_ = save_best_->writer->hook_msgs()["best_ckpt"].get<std::string>();
+}
 
 void EvalHook::after_iter(Runner& r) {
   if (!r.every(interval_)) return;
   auto& p = r.parts();
-  const auto& classes = dataset_->info().classes;
-  eval::SegHistogram hist(static_cast<int64_t>(classes.size()));
-  p.model->eval();
-  {
-    torch::NoGradGuard no_grad;
-    auto loader = data::Loader::eval(dataset_, pipeline_,
-                                     data::eval_indices(dataset_->size(), p.world->rank(), p.world->size()), options_);
-    while (auto batch = loader->next()) {
-      torch::Tensor logits = p.model->inference(batch->images.to(p.device));
-      for (std::size_t i = 0; i < batch->gt.size(); ++i) {
-        const auto [h, w] = batch->img_shapes[i];
-        torch::Tensor one = logits[i].unsqueeze(0).narrow(2, 0, h).narrow(3, 0, w);
-        const auto& gt = batch->gt[i];
-        one = models::resize(one, {gt.size(0), gt.size(1)}, p.model->decode_head->options().align_corners);
-        hist.add(one.argmax(1)[0].cpu(), gt);
-      }
-    }
-  }
-  hist.reduce(*p.comm);  // collective
-  const auto m = hist.metrics();
+  const auto m = eval::evaluate(p.model, data_, *p.world, *p.comm, p.device);  // collective
   last_miou_ = m.mIoU;
-  if (!p.world->is_main()) return;
-  auto pct = [](double v) { return std::isnan(v) ? std::string("nan") : c10::str(std::round(v * 10000) / 100); };
-  std::string table = "per class results:\n+------------------+-------+-------+\n|      Class       |  IoU  |  Acc  |\n"
-                      "+------------------+-------+-------+\n";
-  nlohmann::json json{{"mode", "val"}, {"epoch", 1}, {"iter", r.iter()}};
-  for (std::size_t c = 0; c < classes.size(); ++c) {
-    char row[128];
-    std::snprintf(row, sizeof row, "| %16s | %5s | %5s |\n", classes[c].c_str(), pct(m.iou[c]).c_str(), pct(m.acc[c]).c_str());
-    table += row;
-    json["IoU." + classes[c]] = std::isnan(m.iou[c]) ? nlohmann::json() : nlohmann::json(m.iou[c]);
-    json["Acc." + classes[c]] = std::isnan(m.acc[c]) ? nlohmann::json() : nlohmann::json(m.acc[c]);
+  if (p.world->is_main()) {
+    const auto& classes = data_.dataset->info().classes;
+    log::info(eval::metrics_table(classes, m));
+    char line[160];
+    std::snprintf(line, sizeof line, "Iter(val) [%lld]\taAcc: %.4f, mIoU: %.4f, mAcc: %.4f",
+                  static_cast<long long>(r.iter()), m.aAcc, m.mIoU, m.mAcc);
+    log::info(line);
+    nlohmann::json json{{"mode", "val"}, {"epoch", 1}, {"iter", r.iter()}};
+    json.update(eval::metrics_json(classes, m));
+    if (p.json_log) p.json_log->write(json);
   }
-  table += "+------------------+-------+-------+\nSummary:\n+-------+-------+-------+\n|  aAcc |  mIoU |  mAcc |\n"
-           "+-------+-------+-------+\n";
-  char summary[128];
-  std::snprintf(summary, sizeof summary, "| %5s | %5s | %5s |\n+-------+-------+-------+", pct(m.aAcc).c_str(),
-                pct(m.mIoU).c_str(), pct(m.mAcc).c_str());
-  log::info(table + summary);
-  char line[160];
-  std::snprintf(line, sizeof line, "Iter(val) [%lld]\taAcc: %.4f, mIoU: %.4f, mAcc: %.4f",
-                static_cast<long long>(r.iter()), m.aAcc, m.mIoU, m.mAcc);
-  log::info(line);
-  json["aAcc"] = m.aAcc;
-  json["mIoU"] = m.mIoU;
-  json["mAcc"] = m.mAcc;
-  if (p.json_log) p.json_log->write(json);
+  if (save_best_) update_best(r, m);
+}
+
+void EvalHook::update_best(Runner& r, const eval::SegMetrics& m) {
+  auto& msgs = save_best_->writer->hook_msgs();
+  const double score = eval::summary_metric(m, save_best_->metric);
+  if (msgs.contains("best_score") && score <= msgs["best_score"].get<double>()) return;
+  const std::string name = c10::str("best_", save_best_->metric, "_iter_", r.iter(), ".pth");
+  msgs["best_score"] = score;
+  msgs["best_ckpt"] = (r.parts().work_dir / name).string();
+  save_best_->writer->save_as(r, name);  // collective
+  if (!r.parts().world->is_main()) return;
+  if (!best_file_.empty()) {
+    std::error_code ignored;
+    std::filesystem::remove(best_file_, ignored);
+  }
+  best_file_ = r.parts().work_dir / name;
+  log::info("Now best checkpoint is saved as " + name + ".");
+  log::info(c10::str("Best ", save_best_->metric, " is ", score, " at ", r.iter(), " iter."));
 }
 
 }  // namespace segtrain::engine

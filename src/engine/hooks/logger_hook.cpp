@@ -59,10 +59,13 @@ void LoggerHook::after_iter(Runner& r) {
   for (const auto& [k, v] : sums_) values.push_back(v / count_);
   values.push_back(time_sum_ / count_);
   values.push_back(data_sum_ / count_);
-  torch::Tensor avg = torch::tensor(values, torch::kDouble);
+  // On the communicator's device: NCCL reduces GPU memory only.
+  torch::Tensor avg = torch::tensor(values, torch::kDouble).to(comm.device());
   comm.allreduce(avg, dist::ReduceOp::Avg);
-  torch::Tensor memory = torch::tensor({peak_memory_mb(r.parts().device)}, torch::kDouble);
+  torch::Tensor memory = torch::tensor({peak_memory_mb(r.parts().device)}, torch::kDouble).to(comm.device());
   comm.allreduce(memory, dist::ReduceOp::Max);
+  avg = avg.cpu();
+  memory = memory.cpu();
 
   if (r.parts().world->is_main()) {
     const double time = avg[values.size() - 2].item<double>(), data_time = avg[values.size() - 1].item<double>();

@@ -1,28 +1,35 @@
 #pragma once
-// evaluation: every `interval` iterations (and at the end) every rank predicts its share of the
-// val split (each sample exactly once across ranks, `eval_samples_per_gpu` at a time), at the
-// stored label resolution; the class histograms are summed over ranks (collective) and rank 0
-// logs MMSeg's per-class table and summary, and a JSON line with "mode": "val".
+// evaluation: every `interval` iterations (and at the end) an evaluation pass over the val split
+// (eval/evaluator.h, collective); rank 0 logs MMSeg's per-class table and summary and a JSON
+// line with "mode": "val". With save_best (mIoU, mAcc, aAcc, or auto = mIoU) a better score
+// writes best_<metric>_iter_N.pth and removes the previous best, as MMCV's EvalHook does; the
+// best score travels in later checkpoints (hook_msgs), so a resumed run keeps it.
 #include <memory>
+#include <optional>
 
-#include "segtrain/data/data_config.h"
-#include "segtrain/data/shard_dataset.h"
+#include "segtrain/engine/checkpoint_writer.h"
 #include "segtrain/engine/runner.h"
+#include "segtrain/eval/evaluator.h"
 
 namespace segtrain::engine {
 
+struct SaveBest {
+  std::string metric;  // mIoU, mAcc or aAcc
+  std::shared_ptr<CheckpointWriter> writer;  // its hook_msgs hold the best so far (resumed too)
+};
+
 class EvalHook : public Hook {
  public:
-  EvalHook(int64_t interval, std::shared_ptr<data::ShardDataset> dataset, data::Pipeline pipeline,
-           data::LoaderOptions options);
+  EvalHook(int64_t interval, eval::EvalData data, std::optional<SaveBest> save_best = {});
   void after_iter(Runner& r) override;
   double last_miou() const { return last_miou_; }
 
  private:
+  void update_best(Runner& r, const eval::SegMetrics& m);
   int64_t interval_;
-  std::shared_ptr<data::ShardDataset> dataset_;
-  data::Pipeline pipeline_;
-  data::LoaderOptions options_;
+  eval::EvalData data_;
+  std::optional<SaveBest> save_best_;
+  std::filesystem::path best_file_;
   double last_miou_ = 0;
 };
 
