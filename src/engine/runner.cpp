@@ -31,9 +31,15 @@ void Runner::run() {
     p.optimizer.impl->step();
 
     ++iter_;
+    // One device-to-host copy for all of them: a single synchronisation per iteration.
+    std::vector<torch::Tensor> values;
+    for (const auto& [name, value] : losses) values.push_back(value.detach().to(torch::kDouble));
+    values.push_back(loss.detach().to(torch::kDouble));
+    const torch::Tensor host = torch::stack(values).cpu();
+    const double* v = host.data_ptr<double>();
     outputs_.clear();
-    for (const auto& [name, value] : losses) outputs_[name] = value.item<double>();
-    outputs_["loss"] = loss.item<double>();
+    for (const auto& [name, value] : losses) outputs_[name] = *v++;
+    outputs_["loss"] = *v;
     iter_seconds_ = std::chrono::duration<double>(Clock::now() - t0).count();
     for (auto& h : hooks_) h->after_iter(*this);
   }
