@@ -133,6 +133,8 @@ int train(const tools::TrainOptions& opts, dist::World& world) {
 
   // Training: rank 0's weights everywhere, gradients averaged while backward runs.
   if (opts.deterministic) at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/false);
+  // MMSeg's default_runtime sets cudnn_benchmark: True; --deterministic turns it off, as MMCV does.
+  at::globalContext().setBenchmarkCuDNN(cfg.get<bool>("cudnn_benchmark", false) && !opts.deterministic);
   model->to(device);
   if (load_from) {
     auto report = models::load_weights(*model, models::read_state_dict(*load_from));
@@ -164,15 +166,18 @@ int train(const tools::TrainOptions& opts, dist::World& world) {
     }
   }
   dist::broadcast_module_state(*model, *comm);
-  std::vector<std::pair<std::string, at::Tensor>> named;
-  for (const auto& item : model->named_parameters()) named.emplace_back(item.key(), item.value());
 
   engine::RunnerParts parts;
   parts.world = &world;
   parts.comm = comm;
   parts.model = model;
-  parts.reducer = std::make_unique<dist::Reducer>(named, comm, dist::ReducerOptions{
-      .find_unused_parameters = cfg.get<bool>("find_unused_parameters", false)});
+  // One rank has nothing to average: no reducer, no copies of every gradient into buckets.
+  if (comm->size() > 1) {
+    std::vector<std::pair<std::string, at::Tensor>> named;
+    for (const auto& item : model->named_parameters()) named.emplace_back(item.key(), item.value());
+    parts.reducer = std::make_unique<dist::Reducer>(named, comm, dist::ReducerOptions{
+        .find_unused_parameters = cfg.get<bool>("find_unused_parameters", false)});
+  }
   parts.optimizer = std::move(optimizer);
   parts.schedule = schedule;
   parts.device = device;

@@ -135,6 +135,29 @@ TEST(WithCp, SameGradientsLessMemoryAndRunningStatsUpdatedOnce) {
   EXPECT_LT(peak_cp, peak_plain) << "with_cp peak " << peak_cp << " vs " << peak_plain;
 }
 
+// MMSeg's BasicBlock (ResNet-18/34): conv1 takes the stage's stride and dilation, conv2 is a
+// plain 3x3 (padding 1); the Bottleneck dilates its 3x3 conv2 (mmseg/models/backbones/resnet.py).
+TEST(ResNet, DilationSitsWhereMmsegPutsIt) {
+  // (kernel, dilation, padding) of the conv called `name`.
+  auto conv = [](models::EncoderDecoder& m, const std::string& name) -> std::array<int64_t, 3> {
+    for (const auto& item : m->named_modules())
+      if (item.key() == name) {
+        const auto& o = item.value()->as<torch::nn::Conv2d>()->options;
+        return {o.kernel_size()->at(0), o.dilation()->at(0),
+                std::get<torch::ExpandingArray<2>>(o.padding())->at(0)};
+      }
+    ADD_FAILURE() << "no module " << name;
+    return {0, 0, 0};
+  };
+  auto r18 = build(model_yaml("FCNHead"));
+  EXPECT_EQ(conv(r18, "backbone.layer4.1.conv1"), (std::array<int64_t, 3>{3, 4, 4}));
+  EXPECT_EQ(conv(r18, "backbone.layer4.1.conv2"), (std::array<int64_t, 3>{3, 1, 1}));
+  auto r50 = build("model: {type: EncoderDecoder, backbone: " + backbone_yaml("d8", 50) +
+                   ", decode_head: " + head_yaml("FCNHead") + "}");
+  EXPECT_EQ(conv(r50, "backbone.layer4.1.conv1"), (std::array<int64_t, 3>{1, 1, 0}));
+  EXPECT_EQ(conv(r50, "backbone.layer4.1.conv2"), (std::array<int64_t, 3>{3, 4, 4}));
+}
+
 TEST(Segmentor, ConfigErrorsNameTheKey) {
   EXPECT_SEGTRAIN_ERROR(build(R"(model: {type: EncoderDecoder, backbone: {type: ResNet50}, decode_head: {}})"),
                         ErrorKind::User, "unknown backbone 'ResNet50'");

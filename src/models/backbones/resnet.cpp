@@ -43,7 +43,7 @@ ResBlockImpl::ResBlockImpl(bool bottleneck, int64_t inplanes, int64_t planes, in
   } else {
     conv1 = register_module("conv1", conv(inplanes, planes, 3, stride, dilation));
     bn1 = register_module("bn1", norm.make(planes));
-    conv2 = register_module("conv2", conv(planes, planes, 3, 1, dilation));
+    conv2 = register_module("conv2", conv(planes, planes, 3));  // MMSeg's BasicBlock dilates conv1 only
     bn2 = register_module("bn2", norm.make(planes));
   }
   if (with_downsample) {
