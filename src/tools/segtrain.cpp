@@ -60,6 +60,11 @@ int train(const tools::TrainOptions& opts, dist::World& world) {
     return 0;
   }
   config::validate_train_config(cfg);
+  std::optional<std::string> save_best_metric;  // evaluation.save_best, `auto` meaning mIoU
+  if (cfg.has("evaluation")) save_best_metric = cfg.at("evaluation").get_optional<std::string>("save_best");
+  if (save_best_metric && *save_best_metric == "auto") save_best_metric = "mIoU";
+  if (save_best_metric && *save_best_metric != "mIoU" && *save_best_metric != "mAcc" && *save_best_metric != "aAcc")
+    throw cfg.at("evaluation").at("save_best").error("is '" + *save_best_metric + "'; expected mIoU, mAcc, aAcc or auto");
   // --load-from, else the config's load_from (as MMSeg's train.py).
   std::optional<std::string> load_from = opts.load_from ? opts.load_from : cfg.get_optional<std::string>("load_from");
   require_file(load_from, "--load-from");
@@ -217,8 +222,7 @@ int train(const tools::TrainOptions& opts, dist::World& world) {
                               .workers = std::max(1, data_cfg.workers_per_gpu), .prefetch = 2, .seed = seed,
                               .pin_memory = device.is_cuda()}};
     std::optional<engine::SaveBest> save_best;
-    if (auto metric = eval_cfg.get_optional<std::string>("save_best"))
-      save_best = engine::SaveBest{*metric == "auto" ? "mIoU" : *metric, writer};
+    if (save_best_metric) save_best = engine::SaveBest{*save_best_metric, writer};
     auto hook = std::make_unique<engine::EvalHook>(eval_cfg.get<int64_t>("interval", max_iters), std::move(eval_data),
                                                    std::move(save_best));
     eval_hook = hook.get();

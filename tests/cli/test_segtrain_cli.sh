@@ -53,6 +53,7 @@ bad unknown_key "_base_: $PWD/$DEMO\nlr_confg: {}\n" "unknown key 'lr_confg' (di
 bad wrong_type "_base_: $PWD/$DEMO\noptimizer: {lr: fast}\n" "key 'optimizer.lr': expected a float"
 bad missing_base "_base_: nothere.yaml\n" "nothere.yaml: config file not found"
 bad malformed "a: [1, 2\nb: 3\n" "malformed YAML"
+bad save_best "_base_: $PWD/$DEMO\nevaluation: {save_best: mDice}\n" "key 'evaluation.save_best': is 'mDice'"
 printf '_base_: cycle_b.yaml\n' > "$T/cycle_b.yaml.tmp"; mv "$T/cycle_b.yaml.tmp" "$T/cycle_b.yaml"
 bad cycle_a "_base_: cycle_b.yaml\n" "_base_ cycle"
 # Odd inputs never crash: each is a clear user error.
