@@ -1,9 +1,5 @@
 #include "segtrain/tools/test_options.h"
 
-// Values of --options contain commas ([1,2]); cxxopts would split them into several values.
-#define CXXOPTS_VECTOR_DELIMITER '\0'
-#include <cxxopts.hpp>
-
 #include "segtrain/core/error.h"
 #include "segtrain/tools/command_line.h"
 
@@ -41,22 +37,12 @@ bool is_metric(const std::string& word) { return word.find('=') == std::string::
 }  // namespace
 
 TestOptions parse_test_options(int argc, const char* const argv[]) {
-  auto args = expand_multi_value(argc, argv, {{"--options", "--options"}, {"--cfg-options", "--options"}},
+  auto args = expand_multi_value({argv, argv + argc}, {{"--options", "--options"}, {"--cfg-options", "--options"}},
                                  is_key_value, "one or more KEY=VALUE");
-  std::vector<const char*> words;
-  for (const auto& a : args) words.push_back(a.c_str());
-  args = expand_multi_value(static_cast<int>(words.size()), words.data(), {{"--eval", "--eval"}}, is_metric,
-                            "one or more metrics (mIoU)");
+  args = expand_multi_value(args, {{"--eval", "--eval"}}, is_metric, "one or more metrics (mIoU)");
   check_known_flags(args, kFlags, "segtest");
-  std::vector<const char*> cargs;
-  for (const auto& a : args) cargs.push_back(a.c_str());
   auto parser = make_parser();
-  cxxopts::ParseResult r;
-  try {
-    r = parser.parse(static_cast<int>(cargs.size()), cargs.data());
-  } catch (const cxxopts::exceptions::exception& e) {
-    throw user_error("command line", e.what());
-  }
+  const auto r = parse_args(parser, args);
   TestOptions o;
   o.help = r.count("help") > 0;
   if (o.help) return o;

@@ -1,13 +1,8 @@
 #include "segtrain/tools/train_options.h"
 
-// Values of --options contain commas ([1,2]); cxxopts would split them into several values.
-#define CXXOPTS_VECTOR_DELIMITER '\0'
-#include <cxxopts.hpp>
-
 #include "segtrain/core/error.h"
 #include "segtrain/tools/command_line.h"
 
-#include <algorithm>
 
 namespace segtrain::tools {
 namespace {
@@ -50,19 +45,11 @@ template <typename T> std::optional<T> optional_value(const cxxopts::ParseResult
 }  // namespace
 
 TrainOptions parse_train_options(int argc, const char* const argv[]) {
-  const auto args = expand_multi_value(argc, argv, {{"--options", "--options"}, {"--cfg-options", "--options"}},
+  const auto args = expand_multi_value({argv, argv + argc}, {{"--options", "--options"}, {"--cfg-options", "--options"}},
                                        is_key_value, "one or more KEY=VALUE");
   check_known_flags(args, kFlags, "segtrain");
-  std::vector<const char*> cargs;
-  for (const auto& a : args) cargs.push_back(a.c_str());
-
   auto parser = make_parser();
-  cxxopts::ParseResult r;
-  try {
-    r = parser.parse(static_cast<int>(cargs.size()), cargs.data());
-  } catch (const cxxopts::exceptions::exception& e) {
-    throw user_error("command line", e.what());
-  }
+  const auto r = parse_args(parser, args);
   TrainOptions o;
   o.help = r.count("help") > 0;
   o.version = r.count("version") > 0;
