@@ -128,4 +128,12 @@ EncoderDecoder build_segmentor(const ConfigNode& model, Comm comm) {
   return EncoderDecoder(backbone, decode_head, aux, test);
 }
 
+void check_num_classes(const ConfigNode& model_cfg, EncoderDecoder& model, std::size_t dataset_classes,
+                       const std::string& dataset) {
+  const int64_t num_classes = model->decode_head->options().num_classes;
+  if (num_classes != static_cast<int64_t>(dataset_classes))
+    throw model_cfg.at("decode_head").at("num_classes").error(
+        c10::str("is ", num_classes, " but the dataset ", dataset, " has ", dataset_classes, " classes"));
+}
+
 }  // namespace segtrain::models

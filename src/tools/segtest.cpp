@@ -62,10 +62,7 @@ int test(const tools::TestOptions& opts, dist::World& world) {
   const c10::Device device = dist::select_device(world);
   auto comm = dist::make_communicator(world, device);  // collective
   auto model = models::build_segmentor(cfg.at("model"), comm);
-  if (model->decode_head->options().num_classes != static_cast<int64_t>(info.classes.size()))
-    throw cfg.at("model").at("decode_head").at("num_classes").error(
-        c10::str("is ", model->decode_head->options().num_classes, " but the dataset ", split->dir.string(), " has ",
-                 info.classes.size(), " classes"));
+  models::check_num_classes(cfg.at("model"), model, info.classes.size(), split->dir.string());
   // A test of a partly loaded model would report a meaningless score: every weight must load.
   const auto report = models::load_weights(*model, models::read_state_dict(opts.checkpoint));
   if (!report.missing.empty() || !report.mismatched.empty())

@@ -88,11 +88,7 @@ int train(const tools::TrainOptions& opts, dist::World& world) {
   auto model = models::build_segmentor(cfg.at("model"), comm);
   int64_t num_params = 0;
   for (const auto& p : model->parameters()) num_params += p.numel();
-  const auto dataset_classes = static_cast<int64_t>(train_set->info().classes.size());
-  if (model->decode_head->options().num_classes != dataset_classes)
-    throw cfg.at("model").at("decode_head").at("num_classes").error(
-        c10::str("is ", model->decode_head->options().num_classes, " but the dataset ", data_cfg.train->dir.string(),
-                 " has ", dataset_classes, " classes"));
+  models::check_num_classes(cfg.at("model"), model, train_set->info().classes.size(), data_cfg.train->dir.string());
   auto optimizer = engine::build_optimizer(cfg.at("optimizer"), *model);
   const auto schedule = engine::LrSchedule::parse(cfg.has("lr_config") ? cfg.at("lr_config")
                                                                           : config::Config::from_string("{}"), max_iters);

@@ -13,6 +13,9 @@ namespace segtrain::models {
 // `comm` serves the SyncBN layers (null, or one rank: plain BatchNorm).
 EncoderDecoder build_segmentor(const config::ConfigNode& model, std::shared_ptr<dist::Communicator> comm = nullptr);
 ResNetV1c build_backbone(const config::ConfigNode& node, std::shared_ptr<dist::Communicator> comm = nullptr);
+// A user error naming model.decode_head.num_classes unless it equals the dataset's class count.
+void check_num_classes(const config::ConfigNode& model_cfg, EncoderDecoder& model, std::size_t dataset_classes,
+                       const std::string& dataset);
 std::shared_ptr<DecodeHead> build_head(const config::ConfigNode& node, std::shared_ptr<dist::Communicator> comm = nullptr);
 
 }  // namespace segtrain::models
