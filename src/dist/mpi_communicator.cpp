@@ -7,6 +7,7 @@
 
 #include "segtrain/core/error.h"
 #include "segtrain/dist/world.h"
+#include "world_comm.h"
 
 namespace segtrain::dist {
 namespace {
@@ -94,7 +95,7 @@ void broadcast_now(MPI_Comm comm, at::Tensor& t, int root) {
 }  // namespace
 
 MpiCommunicator::MpiCommunicator(const World& world) : Communicator(world.rank(), world.size()) {
-  check(MPI_Comm_dup(world.comm(), &comm_), "MPI_Comm_dup");
+  check(MPI_Comm_dup(mpi_comm(world), &comm_), "MPI_Comm_dup");
   MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
   thread_ = std::thread([this] { run_jobs(); });
 }

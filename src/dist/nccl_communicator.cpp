@@ -16,6 +16,7 @@
 
 #include "segtrain/core/error.h"
 #include "segtrain/dist/world.h"
+#include "world_comm.h"
 
 namespace segtrain::dist {
 namespace {
@@ -121,7 +122,7 @@ NcclCommunicator::NcclCommunicator(const World& world, c10::Device device, const
   state_->timeout = options.timeout;
   ncclUniqueId id;
   if (world.rank() == 0) check_nccl(ncclGetUniqueId(&id), "ncclGetUniqueId");
-  if (MPI_Bcast(&id, sizeof(id), MPI_BYTE, 0, world.comm()) != MPI_SUCCESS)
+  if (MPI_Bcast(&id, sizeof(id), MPI_BYTE, 0, mpi_comm(world)) != MPI_SUCCESS)
     throw runtime_error("MPI", "broadcast of the NCCL unique id failed");
   check_nccl(ncclCommInitRank(&state_->comm, world.size(), id, world.rank()), "ncclCommInitRank");
   state_->watchdog = std::thread([s = state_.get()] { s->watch(); });

@@ -1,5 +1,7 @@
 #include "segtrain/dist/world.h"
 
+#include <mpi.h>
+
 #include <cstdlib>
 #include <memory>
 

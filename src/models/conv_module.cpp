@@ -15,12 +15,16 @@ NormConfig NormConfig::parse(const config::ConfigNode& node, std::shared_ptr<dis
     throw node.at("type").error("unknown norm type '" + n.type + "'" + did_you_mean(n.type, {"BN", "SyncBN"}) +
                                 "; valid types are 'BN', 'SyncBN'");
   n.requires_grad = node.get<bool>("requires_grad", true);
+  n.momentum = node.get<double>("momentum", n.momentum);
+  n.eps = node.get<double>("eps", n.eps);
+  if (n.momentum < 0 || n.momentum > 1) throw node.at("momentum").error("expected a value in [0, 1]");
+  if (n.eps <= 0) throw node.at("eps").error("expected a positive value");
   if (n.type == "SyncBN") n.comm = std::move(comm);
   return n;
 }
 
 dist::SyncBatchNorm NormConfig::make(int64_t channels) const {
-  dist::SyncBatchNorm bn(channels, comm);
+  dist::SyncBatchNorm bn(channels, comm, eps, momentum);
   bn->weight.set_requires_grad(requires_grad);
   bn->bias.set_requires_grad(requires_grad);
   return bn;

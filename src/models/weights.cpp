@@ -1,38 +1,8 @@
 #include "segtrain/models/weights.h"
 
-#include <torch/serialize.h>
-
-#include <fstream>
-#include <iterator>
 #include <map>
 
-#include "segtrain/core/error.h"
-
 namespace segtrain::models {
-
-std::vector<std::pair<std::string, torch::Tensor>> read_state_dict(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw user_error(file.string(), "cannot read the weights file");
-  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  c10::IValue value;
-  try {
-    value = torch::pickle_load(bytes);
-  } catch (const std::exception& e) {
-    throw user_error(file.string(), "not a torch.save file (" + std::string(e.what()).substr(0, 200) + ")");
-  }
-  if (!value.isGenericDict()) throw user_error(file.string(), "expected a dict of tensors");
-  auto dict = value.toGenericDict();
-  if (dict.contains("state_dict") && dict.at("state_dict").isGenericDict()) dict = dict.at("state_dict").toGenericDict();
-  std::vector<std::pair<std::string, torch::Tensor>> out;
-  for (const auto& entry : dict) {
-    if (!entry.key().isString() || !entry.value().isTensor()) continue;
-    std::string name = entry.key().toStringRef();
-    if (name.rfind("module.", 0) == 0) name = name.substr(7);
-    out.emplace_back(name, entry.value().toTensor());
-  }
-  if (out.empty()) throw user_error(file.string(), "no tensors in the state dict");
-  return out;
-}
 
 std::vector<std::pair<std::string, torch::Tensor>> state_dict(const torch::nn::Module& model) {
   std::vector<std::pair<std::string, torch::Tensor>> out;

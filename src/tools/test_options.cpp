@@ -36,14 +36,14 @@ bool is_metric(const std::string& word) { return word.find('=') == std::string::
 
 }  // namespace
 
-TestOptions parse_test_options(int argc, const char* const argv[]) {
+engine::TestOptions parse_test_options(int argc, const char* const argv[]) {
   auto args = expand_multi_value({argv, argv + argc}, {{"--options", "--options"}, {"--cfg-options", "--options"}},
                                  is_key_value, "one or more KEY=VALUE");
   args = expand_multi_value(args, {{"--eval", "--eval"}}, is_metric, "one or more metrics (mIoU)");
   check_known_flags(args, kFlags, "segtest");
   auto parser = make_parser();
   const auto r = parse_args(parser, args);
-  TestOptions o;
+  engine::TestOptions o;
   o.help = r.count("help") > 0;
   if (o.help) return o;
   if (!r.unmatched().empty()) throw user_error(r.unmatched().front(), "unexpected argument");

@@ -3,7 +3,6 @@
 #include "segtrain/core/error.h"
 #include "segtrain/tools/command_line.h"
 
-
 namespace segtrain::tools {
 namespace {
 
@@ -44,13 +43,13 @@ template <typename T> std::optional<T> optional_value(const cxxopts::ParseResult
 
 }  // namespace
 
-TrainOptions parse_train_options(int argc, const char* const argv[]) {
+engine::TrainOptions parse_train_options(int argc, const char* const argv[]) {
   const auto args = expand_multi_value({argv, argv + argc}, {{"--options", "--options"}, {"--cfg-options", "--options"}},
                                        is_key_value, "one or more KEY=VALUE");
   check_known_flags(args, kFlags, "segtrain");
   auto parser = make_parser();
   const auto r = parse_args(parser, args);
-  TrainOptions o;
+  engine::TrainOptions o;
   o.help = r.count("help") > 0;
   o.version = r.count("version") > 0;
   if (o.help || o.version) return o;

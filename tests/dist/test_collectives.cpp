@@ -2,12 +2,8 @@
 // other rank's input, so the expected result needs no communication.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
-
-#include <filesystem>
 
 #include "dist_test_env.h"
-#include "segtrain/dist/checkpoint_sync.h"
 #include "segtrain/eval/seg_metrics.h"
 
 using namespace segtrain;
@@ -112,23 +108,6 @@ TEST(Collectives, BroadcastBytes) {
   std::string got = dist::broadcast_bytes(world(), blob);
   EXPECT_EQ(got.size(), 3'000'004u);
   EXPECT_EQ(got.substr(got.size() - 3), "end");
-}
-
-TEST(CheckpointSync, RankZeroWritesEveryRankReadsTheSameBytes) {
-  // Named after rank 0's pid: tests of other jobs may run at the same time.
-  auto dir = std::filesystem::temp_directory_path() /
-             ("segtrain_ckpt_sync_" + std::to_string(world().broadcast(static_cast<uint64_t>(::getpid()))));
-  if (world().rank() == 0) std::filesystem::create_directories(dir);
-  world().barrier();
-  auto file = dir / "ckpt.bin";
-  const std::string blob = "weights-" + std::string(1000, 'w');
-  dist::save_on_main(world(), file, [&] { return blob; });
-  EXPECT_TRUE(std::filesystem::exists(file));  // complete on return, on every rank
-  EXPECT_EQ(dist::read_on_main(world(), file), blob);
-  // A missing file fails on every rank: rank 0 with the error, the others with PeerFailed.
-  EXPECT_ANY_THROW(dist::read_on_main(world(), dir / "missing.bin"));
-  world().barrier();
-  if (world().rank() == 0) std::filesystem::remove_all(dir);
 }
 
 TEST(SegHistogram, ReduceSumsEveryRanksSamples) {

@@ -127,4 +127,40 @@ check "fresh start is logged" grep -q "auto-resume: no checkpoint in the work_di
 head -c 1000 "$T/full/latest.pth" > "$T/torn.pth"
 expect_exit 2 "--resume-from a torn checkpoint" -- "$SEGTRAIN" "$DEMO" --work-dir "$T/wd4" --resume-from "$T/torn.pth" "${RUN[@]}"
 check "names the file" contains "$ERR" "$T/torn.pth: cannot read the checkpoint"
+# checkpoint_config.save_optimizer=False: --auto-resume takes such a file (a fresh optimizer,
+# logged), and max_keep_ckpts counts the iter_N.pth of the run before the resume.
+NOOPT=("${RUN[@]}" checkpoint_config.interval=2 checkpoint_config.save_optimizer=False evaluation.interval=100)
+expect_exit 0 "a run that saves no optimizer state" -- "$SEGTRAIN" "$DEMO" --work-dir "$T/noopt" "${NOOPT[@]}" runner.max_iters=4
+check "its checkpoints have no optimizer" ./scripts/py -c "
+import sys, torch
+c = torch.load(sys.argv[1], weights_only=False)
+assert 'optimizer' not in c and c['meta']['iter'] == 4 and 'sampler' in c, sorted(c)
+" "$T/noopt/latest.pth"
+expect_exit 0 "--auto-resume from it" -- "$SEGTRAIN" "$DEMO" --work-dir "$T/noopt" --auto-resume "${NOOPT[@]}" runner.max_iters=8 checkpoint_config.max_keep_ckpts=2
+check "the fresh optimizer is logged" grep -q "no optimizer state in $T/noopt/latest.pth" "$T"/noopt/*.log
+check "the run went on from iteration 4" grep -q "resumed from $T/noopt/latest.pth at iteration 4" "$T"/noopt/*.log
+check "max_keep_ckpts=2 left iter_6 and iter_8 only" test "$(cd "$T/noopt" && ls iter_*.pth | sort | tr '\n' ' ')" = "iter_6.pth iter_8.pth "
+
+# Malformed checkpoints: exit 2 and one line that names the file and the key.
+./scripts/py -c "
+import sys, torch
+c = torch.load(sys.argv[1], weights_only=False)
+def save(name, **change):
+    d = dict(c); d.update(change); torch.save(d, sys.argv[2] + '/' + name)
+save('meta_list.pth', meta=[1, 2])
+save('no_offset.pth', sampler={'epoch': 0})
+save('negative_iter.pth', meta=dict(c['meta'], iter=-3))
+opt = {'type': 'SGD', 'state': dict(c['optimizer']['state'])}
+name = sorted(opt['state'])[0]
+opt['state'][name] = {'momentum_buffer': torch.zeros(3)}
+save('bad_momentum.pth', optimizer=opt)
+print(name)
+" "$T/full/iter_6.pth" "$T" > "$T/bad_param"
+for case in "meta_list:key 'meta': expected a dict" "no_offset:missing (no key 'sampler.offset')" \
+            "negative_iter:key 'meta.iter': expected an integer >= 0" \
+            "bad_momentum:key 'optimizer.state.$(cat "$T/bad_param").momentum_buffer': shape [3] unlike"; do
+  f="$T/${case%%:*}.pth"
+  expect_exit 2 "--resume-from ${case%%:*}.pth" -- "$SEGTRAIN" "$DEMO" --work-dir "$T/bad" --resume-from "$f" "${RUN[@]}"
+  check "${case%%:*}: one line naming the file and key" test "$(grep -c . "$ERR")" = 1 -a -n "$(grep -F -- "$f: ${case#*:}" "$ERR")"
+done
 finish

@@ -8,7 +8,7 @@
 #include <map>
 
 #include "segtrain/eval/seg_metrics.h"
-#include "segtrain/models/weights.h"
+#include "segtrain/io/checkpoint/checkpoint_file.h"
 
 using namespace segtrain;
 
@@ -16,7 +16,7 @@ TEST(SegMetrics, MatchNumpy) {
   const char* dir = std::getenv("SEGTRAIN_METRICS_REFERENCE");
   ASSERT_NE(dir, nullptr) << "run through tests/run_with_fixture.sh";
   std::map<std::string, torch::Tensor> ref;
-  for (auto& [k, v] : models::read_state_dict(std::filesystem::path(dir) / "metrics.pth")) ref[k] = v;
+  for (auto& [k, v] : io::read_weights(std::filesystem::path(dir) / "metrics.pth")) ref[k] = v;
   eval::SegHistogram hist(6);
   for (int i = 0; i < 4; ++i) hist.add(ref["pred" + std::to_string(i)], ref["label" + std::to_string(i)]);
   auto m = hist.metrics();

@@ -8,6 +8,7 @@
 
 #include "segtrain/config/config.h"
 #include "segtrain/models/registry.h"
+#include "segtrain/io/checkpoint/checkpoint_file.h"
 #include "segtrain/models/weights.h"
 
 using namespace segtrain;
@@ -34,7 +35,7 @@ std::string model_config(const std::string& head) {
 
 std::map<std::string, torch::Tensor> read(const std::string& file) {
   std::map<std::string, torch::Tensor> out;
-  for (auto& [k, v] : models::read_state_dict(dir() / file)) out[k] = v;
+  for (auto& [k, v] : io::read_weights(dir() / file)) out[k] = v;
   return out;
 }
 
@@ -50,7 +51,7 @@ TEST_P(Parity, LogitsAndGradientsMatchTheTorchNnReference) {
   auto expected = read(head + "_expected.pth");
 
   for (const char* file : {"_weights.pth", "_mmseg.pth"}) {  // plain dict, and MMSeg's {'meta', 'state_dict'}
-    auto report = models::load_weights(*model, models::read_state_dict(dir() / (head + file)));
+    auto report = models::load_weights(*model, io::read_weights(dir() / (head + file)));
     EXPECT_TRUE(report.missing.empty()) << report.missing.front();
     EXPECT_TRUE(report.unexpected.empty()) << report.unexpected.front();
     EXPECT_TRUE(report.mismatched.empty());

@@ -4,7 +4,7 @@
 
 using namespace segtrain;
 using segtrain::tools::parse_train_options;
-using segtrain::tools::TrainOptions;
+using segtrain::engine::TrainOptions;
 
 namespace {
 TrainOptions parse(std::vector<const char*> args) {

@@ -1,27 +1,15 @@
 #pragma once
 // The set of processes of one job, found through MPI alone: mpirun / srun --mpi=pmix hand every
 // process its rank, so there is no TCP rendezvous and no port that two jobs could fight over.
-// Started without a launcher, MPI runs as a singleton: a world of one.
-#include <mpi.h>
-
+// Started without a launcher, MPI runs as a singleton: a world of one. MPI itself stays behind
+// this interface (dist/ files reach its communicator through src/dist/world_comm.h).
 #include <cstdint>
-#include <exception>
 #include <functional>
 #include <string>
 
+#include "segtrain/dist/peer_failed.h"
+
 namespace segtrain::dist {
-
-// Thrown on the other ranks when a step run on rank 0 alone failed there: rank 0 reports the
-// error, the others only leave with the same exit code.
-class PeerFailed : public std::exception {
- public:
-  explicit PeerFailed(int exit_code) : exit_code_(exit_code) {}
-  int exit_code() const { return exit_code_; }
-  const char* what() const noexcept override { return "a step on rank 0 failed"; }
-
- private:
-  int exit_code_;
-};
 
 class World {
  public:
@@ -37,7 +25,6 @@ class World {
   int local_size() const { return local_size_; }
   int num_nodes() const { return num_nodes_; }
   bool is_main() const { return rank_ == 0; }
-  MPI_Comm comm() const { return MPI_COMM_WORLD; }
 
   // Collective: every rank waits for all the others.
   void barrier() const;

@@ -1,87 +1,70 @@
 #pragma once
 // The iteration-based training loop (MMCV's IterBasedRunner), Detectron2-style: the loop is
-// short, and everything else (lr schedule, logging, checkpoints, evaluation) is a hook called
-// before and after the run and each iteration. Every rank runs the same loop; hooks that talk
-// across ranks do so at the same iterations on every rank.
+// short, and everything else (lr schedule, logging, checkpoints, evaluation, preemption) is a
+// hook called before and after the run and each iteration. Hooks get what they work on when
+// they are made, and see the loop only through IterationState. Every rank runs the same loop;
+// hooks that talk across ranks do so at the same iterations on every rank.
 #include <torch/types.h>
 
-#include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "segtrain/data/loader.h"
-#include "segtrain/dist/communicator.h"
-#include "segtrain/dist/reducer.h"
-#include "segtrain/dist/world.h"
-#include "segtrain/engine/lr_schedule.h"
 #include "segtrain/engine/optimizer.h"
 #include "segtrain/models/segmentor.h"
 
-namespace segtrain::io { class JsonLog; }
-
 namespace segtrain::engine {
 
-class Runner;
+// What hooks see of the loop.
+struct IterationState {
+  int64_t iter = 0;        // iterations completed
+  int64_t start_iter = 0;  // where this process began (> 0 after a resume)
+  int64_t max_iters = 0;
+  data::TrainSampler::Position position;  // the sampler after the last batch trained on
+  std::map<std::string, double> outputs;  // this iteration's losses and accuracies (this rank)
+  double iter_seconds = 0, data_seconds = 0;
+  double lr = 0;  // of the first parameter group, this iteration
+
+  // Every n iterations, and at the last one.
+  bool every(int64_t n) const { return n > 0 && (iter % n == 0 || iter == max_iters); }
+};
 
 class Hook {
  public:
   virtual ~Hook() = default;
-  virtual void before_train(Runner&) {}
-  virtual void before_iter(Runner&) {}
-  virtual void after_iter(Runner&) {}
-  virtual void after_train(Runner&) {}
+  virtual void before_train(const IterationState&) {}
+  virtual void before_iter(const IterationState&) {}
+  virtual void after_iter(const IterationState&) {}
+  virtual void after_train(const IterationState&) {}
 };
 
-struct RunnerParts {
-  const dist::World* world = nullptr;
-  std::shared_ptr<dist::Communicator> comm;
-  models::EncoderDecoder model{nullptr};
-  std::unique_ptr<dist::Reducer> reducer;
-  Optimizer optimizer;
-  LrSchedule schedule;
-  std::unique_ptr<data::Loader> loader;
-  c10::Device device{c10::kCPU};
+struct RunnerOptions {
   int64_t max_iters = 0;
-  std::optional<double> grad_clip_max_norm;
-  std::filesystem::path work_dir;
-  int64_t start_iter = 0;                     // > 0 when resuming
-  data::TrainSampler::Position start_position;  // the sampler position at start_iter
-  io::JsonLog* json_log = nullptr;  // rank 0 only
+  std::optional<double> grad_clip_max_norm;  // optimizer_config.grad_clip.max_norm
 };
 
 class Runner {
  public:
-  explicit Runner(RunnerParts parts);
+  // The runner trains `model` with `optimizer` on `loader`'s batches; all three outlive it.
+  Runner(models::EncoderDecoder model, Optimizer& optimizer, data::Loader& loader, c10::Device device,
+         RunnerOptions options);
+  // Continue a resumed run: `iter` iterations done, the sampler at `position`.
+  void resume_at(int64_t iter, data::TrainSampler::Position position);
   void add_hook(std::unique_ptr<Hook> hook);
   void run();
-
-  RunnerParts& parts() { return parts_; }
-  int64_t iter() const { return iter_; }  // iterations completed
-  int64_t max_iters() const { return parts_.max_iters; }
-  bool every(int64_t n) const { return n > 0 && (iter_ % n == 0 || iter_ == parts_.max_iters); }
-  // This iteration's losses and accuracies (local to this rank) and timings.
-  const std::map<std::string, double>& outputs() const { return outputs_; }
-  double iter_seconds() const { return iter_seconds_; }
-  double data_seconds() const { return data_seconds_; }
-  double lr() const { return parts_.optimizer.lr(); }
-  // Where the sampler stands after the last batch trained on (what a checkpoint saves).
-  data::TrainSampler::Position sampler_position() const { return position_; }
+  const IterationState& state() const { return state_; }
 
  private:
-  RunnerParts parts_;
+  models::EncoderDecoder model_;
+  Optimizer& optimizer_;
+  data::Loader& loader_;
+  c10::Device device_;
+  RunnerOptions options_;
   std::vector<std::unique_ptr<Hook>> hooks_;
-  int64_t iter_ = 0;
-  data::TrainSampler::Position position_;
-  std::map<std::string, double> outputs_;
-  double iter_seconds_ = 0, data_seconds_ = 0;
-};
-
-// The hook that sets each parameter group's learning rate before every iteration.
-class LrHook : public Hook {
- public:
-  void before_iter(Runner& r) override;
+  IterationState state_;
 };
 
 }  // namespace segtrain::engine

@@ -14,11 +14,14 @@ namespace segtrain::config { class ConfigNode; }
 
 namespace segtrain::models {
 
-// norm_cfg: {type: BN | SyncBN, requires_grad: bool}. SyncBN talks to `comm` (no communicator
-// or one rank: plain BatchNorm).
+// norm_cfg: {type: BN | SyncBN, requires_grad: bool, momentum: 0.1, eps: 1e-5} (momentum and
+// eps go to the layer, as MMCV's build_norm_layer passes them). SyncBN talks to `comm` (no
+// communicator or one rank: plain BatchNorm).
 struct NormConfig {
   std::string type = "BN";
   bool requires_grad = true;
+  double momentum = 0.1;
+  double eps = 1e-5;
   std::shared_ptr<dist::Communicator> comm;
 
   static NormConfig parse(const config::ConfigNode& node, std::shared_ptr<dist::Communicator> comm);

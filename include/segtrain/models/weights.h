@@ -1,11 +1,9 @@
 #pragma once
-// Weights by name, as MMSeg's load_checkpoint (strict=False): a `.pth` saved by Python's
-// torch.save — a plain dict of tensors, or MMSeg's {'meta', 'state_dict'} — or by segtrain.
-// A leading `module.` (DataParallel) is dropped. Missing, unexpected and shape-mismatched keys
-// are reported; mismatched ones are skipped.
+// Weights by name, as MMSeg's load_checkpoint (strict=False); the .pth files themselves are
+// io/checkpoint/'s. Missing, unexpected and shape-mismatched keys are reported; mismatched ones
+// are skipped.
 #include <torch/nn/module.h>
 
-#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -18,8 +16,6 @@ struct LoadReport {
   std::size_t loaded = 0;
 };
 
-// The (name, tensor) pairs of a .pth file's state dict.
-std::vector<std::pair<std::string, torch::Tensor>> read_state_dict(const std::filesystem::path& file);
 LoadReport load_weights(torch::nn::Module& model, const std::vector<std::pair<std::string, torch::Tensor>>& state);
 
 // The module's parameters and buffers by MMSeg name, in registration order.

@@ -5,30 +5,14 @@
 //            [--print-config] [--help] [--version]
 // `--cfg-options` is an alias of `--options`; both take one or more KEY=VALUE words, as
 // MMSeg's nargs='+' does, and may be repeated.
-#include <cstdint>
-#include <optional>
 #include <string>
-#include <vector>
+
+#include "segtrain/engine/run_options.h"
 
 namespace segtrain::tools {
 
-struct TrainOptions {
-  std::string config;
-  std::optional<std::string> work_dir;
-  std::optional<std::string> load_from;
-  std::optional<std::string> resume_from;
-  bool auto_resume = false;
-  bool no_validate = false;
-  std::optional<uint64_t> seed;
-  bool deterministic = false;
-  std::vector<std::string> options;
-  bool print_config = false;
-  bool help = false;
-  bool version = false;
-};
-
 // Throws a user error naming the offending flag (unknown flag, missing value, conflicts).
-TrainOptions parse_train_options(int argc, const char* const argv[]);
+engine::TrainOptions parse_train_options(int argc, const char* const argv[]);
 
 std::string train_help();
 

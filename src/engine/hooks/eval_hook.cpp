@@ -11,47 +11,32 @@
 
 namespace segtrain::engine {
 
-EvalHook::EvalHook(int64_t interval, eval::EvalData data, std::optional<SaveBest> save_best)
-    : interval_(interval), data_(std::move(data)), save_best_(std::move(save_best)) {
-  if (save_best_ && save_best_->writer->hook_msgs().contains("best_ckpt"))
-    best_file_ = save_best_->writer->hook_msgs()["best_ckpt"].get<std::string>();
-}
+EvalHook::EvalHook(int64_t interval, std::function<eval::SegMetrics()> evaluate, std::vector<std::string> classes,
+                   io::JsonLog* json_log, std::optional<SaveBest> save_best)
+    : interval_(interval), evaluate_(std::move(evaluate)), classes_(std::move(classes)), json_log_(json_log),
+      save_best_(std::move(save_best)) {}
 
-void EvalHook::after_iter(Runner& r) {
-  if (!r.every(interval_)) return;
-  auto& p = r.parts();
-  const auto m = eval::evaluate(p.model, data_, *p.world, *p.comm, p.device);  // collective
+void EvalHook::after_iter(const IterationState& s) {
+  if (!s.every(interval_)) return;
+  const auto m = evaluate_();  // collective
   last_miou_ = m.mIoU;
-  if (p.world->is_main()) {
-    const auto& classes = data_.dataset->info().classes;
-    log::info(eval::metrics_table(classes, m));
-    char line[160];
-    std::snprintf(line, sizeof line, "Iter(val) [%lld]\taAcc: %.4f, mIoU: %.4f, mAcc: %.4f",
-                  static_cast<long long>(r.iter()), m.aAcc, m.mIoU, m.mAcc);
-    log::info(line);
-    nlohmann::json json{{"mode", "val"}, {"epoch", 1}, {"iter", r.iter()}};
-    json.update(eval::metrics_json(classes, m));
-    if (p.json_log) p.json_log->write(json);
+  log::info(eval::metrics_table(classes_, m));
+  char line[160];
+  std::snprintf(line, sizeof line, "Iter(val) [%lld]\taAcc: %.4f, mIoU: %.4f, mAcc: %.4f",
+                static_cast<long long>(s.iter), m.aAcc, m.mIoU, m.mAcc);
+  log::info(line);
+  if (json_log_) {
+    nlohmann::json json{{"mode", "val"}, {"epoch", 1}, {"iter", s.iter}};
+    json.update(eval::metrics_json(classes_, m));
+    json_log_->write(json);
   }
-  if (save_best_) update_best(r, m);
-}
-
-void EvalHook::update_best(Runner& r, const eval::SegMetrics& m) {
-  auto& msgs = save_best_->writer->hook_msgs();
+  if (!save_best_) return;
   const double score = eval::summary_metric(m, save_best_->metric);
-  if (msgs.contains("best_score") && score <= msgs["best_score"].get<double>()) return;
-  const std::string name = c10::str("best_", save_best_->metric, "_iter_", r.iter(), ".pth");
-  msgs["best_score"] = score;
-  msgs["best_ckpt"] = (r.parts().work_dir / name).string();
-  save_best_->writer->save_as(r, name);  // collective
-  if (!r.parts().world->is_main()) return;
-  if (!best_file_.empty()) {
-    std::error_code ignored;
-    std::filesystem::remove(best_file_, ignored);
-  }
-  best_file_ = r.parts().work_dir / name;
-  log::info("Now best checkpoint is saved as " + name + ".");
-  log::info(c10::str("Best ", save_best_->metric, " is ", score, " at ", r.iter(), " iter."));
+  const auto best = save_best_->checkpointer.best_score();
+  if (best && score <= *best) return;
+  save_best_->checkpointer.save_best(save_best_->metric, score, s);  // collective
+  log::info(c10::str("Now best checkpoint is saved as best_", save_best_->metric, "_iter_", s.iter, ".pth."));
+  log::info(c10::str("Best ", save_best_->metric, " is ", score, " at ", s.iter, " iter."));
 }
 
 }  // namespace segtrain::engine

@@ -32,10 +32,12 @@ double peak_memory_mb(const c10::Device& device) {
   return usage.ru_maxrss / 1024.0;  // KiB on Linux
 }
 
+// "H:MM:SS", or "N day(s), H:MM:SS" (Python's timedelta, as MMCV prints it).
 std::string eta_text(double seconds) {
   const auto s = static_cast<int64_t>(seconds);
   char buf[64];
-  if (s >= 86400) std::snprintf(buf, sizeof buf, "%lld day, %lld:%02lld:%02lld", static_cast<long long>(s / 86400),
+  if (s >= 86400) std::snprintf(buf, sizeof buf, "%lld %s, %lld:%02lld:%02lld", static_cast<long long>(s / 86400),
+                                s < 2 * 86400 ? "day" : "days",
                                 static_cast<long long>(s % 86400 / 3600), static_cast<long long>(s % 3600 / 60),
                                 static_cast<long long>(s % 60));
   else std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", static_cast<long long>(s / 3600),
@@ -45,16 +47,16 @@ std::string eta_text(double seconds) {
 
 }  // namespace
 
-void LoggerHook::after_iter(Runner& r) {
-  for (const auto& [k, v] : r.outputs()) sums_[k] += v;
-  time_sum_ += r.iter_seconds();
-  data_sum_ += r.data_seconds();
-  total_time_ += r.iter_seconds();
+void LoggerHook::after_iter(const IterationState& s) {
+  for (const auto& [k, v] : s.outputs) sums_[k] += v;
+  time_sum_ += s.iter_seconds;
+  data_sum_ += s.data_seconds;
+  total_time_ += s.iter_seconds;
   ++count_;
-  if (!r.every(interval_)) return;
+  if (!s.every(interval_)) return;
 
   // Collective: averages over ranks (every rank has the same keys) and the largest memory.
-  auto& comm = *r.parts().comm;
+  auto& comm = comm_;
   std::vector<double> values;
   for (const auto& [k, v] : sums_) values.push_back(v / count_);
   values.push_back(time_sum_ / count_);
@@ -62,30 +64,30 @@ void LoggerHook::after_iter(Runner& r) {
   // On the communicator's device: NCCL reduces GPU memory only.
   torch::Tensor avg = torch::tensor(values, torch::kDouble).to(comm.device());
   comm.allreduce(avg, dist::ReduceOp::Avg);
-  torch::Tensor memory = torch::tensor({peak_memory_mb(r.parts().device)}, torch::kDouble).to(comm.device());
+  torch::Tensor memory = torch::tensor({peak_memory_mb(device_)}, torch::kDouble).to(comm.device());
   comm.allreduce(memory, dist::ReduceOp::Max);
   avg = avg.cpu();
   memory = memory.cpu();
 
-  if (r.parts().world->is_main()) {
+  if (comm.rank() == 0) {
     const double time = avg[values.size() - 2].item<double>(), data_time = avg[values.size() - 1].item<double>();
-    const double eta = total_time_ / r.iter() * (r.max_iters() - r.iter());
+    const double eta = total_time_ / static_cast<double>(s.iter - s.start_iter) * static_cast<double>(s.max_iters - s.iter);
     char head[256];
     std::snprintf(head, sizeof head, "Iter [%lld/%lld]\tlr: %.3e, eta: %s, time: %.3f, data_time: %.3f, memory: %.0f",
-                  static_cast<long long>(r.iter()), static_cast<long long>(r.max_iters()), r.lr(), eta_text(eta).c_str(),
+                  static_cast<long long>(s.iter), static_cast<long long>(s.max_iters), s.lr, eta_text(eta).c_str(),
                   time, data_time, memory.item<double>());
     std::string line = head;
-    nlohmann::json json{{"mode", "train"}, {"epoch", 1}, {"iter", r.iter()}, {"lr", r.lr()}, {"memory", static_cast<int64_t>(memory.item<double>())},
+    nlohmann::json json{{"mode", "train"}, {"epoch", 1}, {"iter", s.iter}, {"lr", s.lr}, {"memory", static_cast<int64_t>(memory.item<double>())},
                         {"data_time", data_time}, {"time", time}};
     // MMSeg's order: decode.* then aux*.*, each loss before its accuracy, the total "loss" last.
     std::vector<std::pair<std::string, double>> items;
     std::size_t i = 0;
     for (const auto& [k, v] : sums_) items.emplace_back(k, avg[i++].item<double>());
-    auto rank = [](const std::string& k) {
+    auto order = [](const std::string& k) {
       const int group = k == "loss" ? 2 : k.rfind("decode.", 0) == 0 ? 0 : 1;
       return std::make_tuple(group, k.substr(0, k.find('.')), k.find("loss") == std::string::npos, k);
     };
-    std::sort(items.begin(), items.end(), [&](const auto& a, const auto& b) { return rank(a.first) < rank(b.first); });
+    std::sort(items.begin(), items.end(), [&](const auto& a, const auto& b) { return order(a.first) < order(b.first); });
     for (const auto& [k, mean] : items) {
       char item[128];
       std::snprintf(item, sizeof item, ", %s: %.4f", k.c_str(), mean);
@@ -93,7 +95,7 @@ void LoggerHook::after_iter(Runner& r) {
       json[k] = mean;
     }
     log::info(line);
-    if (r.parts().json_log) r.parts().json_log->write(json);
+    if (json_log_) json_log_->write(json);
   }
   sums_.clear();
   time_sum_ = data_sum_ = 0;

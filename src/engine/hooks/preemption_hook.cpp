@@ -7,15 +7,15 @@
 
 namespace segtrain::engine {
 
-void PreemptionHook::after_iter(Runner& r) {
-  const int signal = r.parts().world->max(stop_signal());  // collective
+void PreemptionHook::after_iter(const IterationState& s) {
+  const int signal = world_.max(stop_signal());  // collective
   if (signal == 0) return;
-  if (writer_->last_saved_iter() != r.iter()) writer_->save_iteration(r);
-  if (r.parts().world->is_main())
-    log::warn(c10::str(signal_name(signal), " received: checkpoint of iteration ", r.iter(), " written to ",
-                     (r.parts().work_dir / "latest.pth").string(), "; exiting with code ", kPreemptedExitCode,
-                     ", continue with --auto-resume"));
-  throw Preempted(signal, r.iter());
+  if (checkpointer_.last_saved_iter() != s.iter) checkpointer_.save_iteration(s);
+  if (world_.is_main())
+    log::warn(c10::str(signal_name(signal), " received: checkpoint of iteration ", s.iter, " written to ",
+                       (checkpointer_.work_dir() / "latest.pth").string(), "; exiting with code ", kPreemptedExitCode,
+                       ", continue with --auto-resume"));
+  throw Preempted(signal, s.iter);
 }
 
 }  // namespace segtrain::engine

@@ -4,7 +4,7 @@
 #include <torch/nn/modules/pooling.h>
 
 #include "segtrain/core/error.h"
-#include "segtrain/models/checkpoint.h"
+#include "segtrain/models/activation_checkpoint.h"
 
 namespace segtrain::models {
 namespace {
@@ -61,7 +61,7 @@ torch::Tensor ResBlockImpl::inner(const torch::Tensor& x) {
 }
 
 torch::Tensor ResBlockImpl::forward(const torch::Tensor& x) {
-  return torch::relu(with_cp_ ? checkpointed(*this, inner_fn_, x) : inner(x));
+  return torch::relu(with_cp_ ? activation_checkpoint(*this, inner_fn_, x) : inner(x));
 }
 
 ResNetV1cImpl::ResNetV1cImpl(const ResNetOptions& o) : options_(o) {
@@ -115,7 +115,12 @@ std::vector<torch::Tensor> ResNetV1cImpl::forward(const torch::Tensor& x) {
 
 void ResNetV1cImpl::train(bool on) {
   torch::nn::Module::train(on);
-  if (on && options_.norm_eval)
+  if (!on) return;
+  // As MMSeg's _freeze_stages: frozen stages (the stem is stage 0) run in eval mode, so their
+  // BN layers use and keep their running statistics.
+  for (int s = 0; s <= options_.frozen_stages && s <= options_.num_stages; ++s)
+    (s == 0 ? stem.ptr() : layers_[s - 1].ptr())->eval();
+  if (options_.norm_eval)
     for (auto& m : modules(/*include_self=*/false))
       if (dynamic_cast<dist::SyncBatchNormImpl*>(m.get())) m->eval();
 }

@@ -55,7 +55,8 @@ class ResNetV1cImpl : public torch::nn::Module {
   explicit ResNetV1cImpl(const ResNetOptions& options);
   // The outputs of the stages in out_indices.
   std::vector<torch::Tensor> forward(const torch::Tensor& x);
-  // norm_eval keeps BatchNorm layers in eval mode while the rest trains.
+  // In training: frozen stages (stem included) stay in eval mode, and norm_eval keeps every
+  // BatchNorm layer in eval mode, so their running statistics do not move.
   void train(bool on = true) override;
   const ResNetOptions& options() const { return options_; }
   // Channels of each stage's output.

@@ -1,4 +1,4 @@
-#include "segtrain/models/checkpoint.h"
+#include "segtrain/models/activation_checkpoint.h"
 
 #include <torch/autograd.h>
 
@@ -60,7 +60,7 @@ struct CheckpointFunction : public torch::autograd::Function<CheckpointFunction>
 
 }  // namespace
 
-torch::Tensor checkpointed(torch::nn::Module& block, const std::function<torch::Tensor(const torch::Tensor&)>& fn,
+torch::Tensor activation_checkpoint(torch::nn::Module& block, const std::function<torch::Tensor(const torch::Tensor&)>& fn,
                            const torch::Tensor& x) {
   if (!torch::GradMode::is_enabled() || !block.is_training()) return fn(x);
   std::vector<torch::Tensor> params = block.parameters();

@@ -4,10 +4,10 @@
 #include <utility>
 #include <vector>
 
-namespace segtrain::tools {
+namespace segtrain::engine {
 
 // (name, version) pairs: segtrain, torch, MPI, HDF5 and, in CUDA builds, CUDA runtime and NCCL.
 // Needs no MPI initialization.
 std::vector<std::pair<std::string, std::string>> versions();
 
-}  // namespace segtrain::tools
+}  // namespace segtrain::engine

@@ -1,4 +1,4 @@
-#include "segtrain/tools/versions.h"
+#include "segtrain/engine/environment.h"
 
 #include <hdf5.h>
 #include <mpi.h>
@@ -10,7 +10,7 @@
 #include <nccl.h>
 #endif
 
-namespace segtrain::tools {
+namespace segtrain::engine {
 
 std::vector<std::pair<std::string, std::string>> versions() {
   std::vector<std::pair<std::string, std::string>> out;
@@ -41,4 +41,4 @@ std::vector<std::pair<std::string, std::string>> versions() {
   return out;
 }
 
-}  // namespace segtrain::tools
+}  // namespace segtrain::engine

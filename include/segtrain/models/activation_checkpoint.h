@@ -1,6 +1,7 @@
 #pragma once
-// with_cp: gradient checkpointing of one residual block. Forward runs the block without keeping
-// its activations; backward runs it again with gradients on and differentiates that.
+// with_cp: activation checkpointing (torch.utils.checkpoint) of one residual block; the .pth
+// checkpoint files are io/checkpoint/'s. Forward runs the block without keeping its
+// activations; backward runs it again with gradients on and differentiates that.
 // BatchNorm on recomputation: in training mode the second forward would update running_mean /
 // running_var / num_batches_tracked a second time (momentum applied twice). The block's buffers
 // are saved before the recomputation and put back after it, so running statistics change
@@ -14,7 +15,7 @@
 namespace segtrain::models {
 
 // out = fn(x), where fn uses the parameters and buffers of `block`.
-torch::Tensor checkpointed(torch::nn::Module& block, const std::function<torch::Tensor(const torch::Tensor&)>& fn,
-                           const torch::Tensor& x);
+torch::Tensor activation_checkpoint(torch::nn::Module& block,
+                                    const std::function<torch::Tensor(const torch::Tensor&)>& fn, const torch::Tensor& x);
 
 }  // namespace segtrain::models

@@ -1,0 +1,60 @@
+#include "segtrain/engine/run_parts.h"
+
+#include <c10/util/StringUtil.h>
+
+#include "segtrain/config/schema.h"
+#include "segtrain/core/error.h"
+#include "segtrain/core/logging.h"
+#include "segtrain/dist/device.h"
+#include "segtrain/io/checkpoint/checkpoint_file.h"
+#include "segtrain/io/checkpoint/checkpoint_store.h"
+#include "segtrain/models/registry.h"
+#include "segtrain/models/weights.h"
+
+namespace segtrain::engine {
+
+LoadedConfig load_config(const std::string& file, const std::vector<std::string>& options, bool validate) {
+  LoadedConfig loaded{config::Config::load(file), {}};
+  loaded.warnings = loaded.cfg.apply_overrides(options);
+  if (validate) config::validate_train_config(loaded.cfg);
+  return loaded;
+}
+
+ModelOnDevice build_model(const config::Config& cfg, const dist::World& world, const data::ShardDataset& dataset,
+                          const std::filesystem::path& dataset_dir) {
+  ModelOnDevice m;
+  m.device = dist::select_device(world);
+  m.comm = dist::make_communicator(world, m.device);  // collective
+  m.model = models::build_segmentor(cfg.at("model"), m.comm);
+  models::check_num_classes(cfg.at("model"), m.model, dataset.info().classes.size(), dataset_dir.string());
+  m.model->to(m.device);
+  return m;
+}
+
+void load_weights_from(models::EncoderDecoder& model, const dist::World& world, const std::filesystem::path& file,
+                       bool strict) {
+  const std::string where = file.string();
+  const auto report = models::load_weights(*model, io::decode_weights(io::read_on_main(world, file), where));
+  if (strict && (!report.missing.empty() || !report.mismatched.empty()))
+    // A test of a partly loaded model would report a meaningless score.
+    throw user_error(where, "does not fit the config's model (" +
+                                (report.missing.empty() ? report.mismatched.front() : "missing " + report.missing.front()) +
+                                ")");
+  if (!strict) {
+    log::info(c10::str("load_from ", where, ": ", report.loaded, " tensors loaded"));
+    if (!report.missing.empty()) log::warn(c10::str("missing keys in ", where, ": ", c10::Join(", ", report.missing)));
+    if (!report.mismatched.empty())
+      log::warn(c10::str("size mismatch (skipped): ", c10::Join("; ", report.mismatched)));
+  }
+  if (!report.unexpected.empty())
+    log::warn(c10::str("unexpected keys in ", where, " (ignored): ", c10::Join(", ", report.unexpected)));
+}
+
+eval::EvalData eval_data(std::shared_ptr<data::ShardDataset> dataset, const data::SplitConfig& split,
+                         const data::DataConfig& data_cfg, const c10::Device& device, int batch_size, uint64_t seed) {
+  return {std::move(dataset), split.pipeline,
+          {.batch_size = batch_size, .workers = std::max(1, data_cfg.workers_per_gpu), .prefetch = 2, .seed = seed,
+           .pin_memory = device.is_cuda()}};
+}
+
+}  // namespace segtrain::engine

@@ -1,0 +1,63 @@
+#include "segtrain/engine/train_settings.h"
+
+#include "segtrain/config/config.h"
+#include "segtrain/core/error.h"
+#include "segtrain/io/work_dir.h"
+
+namespace segtrain::engine {
+namespace fs = std::filesystem;
+namespace {
+
+// The flag's value, else the config key's; a user error when the file is not there.
+std::optional<fs::path> checkpoint_file(const std::optional<std::string>& flag_value, const config::Config& cfg,
+                                        const char* key, const char* flag) {
+  const auto value = flag_value ? flag_value : cfg.get_optional<std::string>(key);
+  if (!value) return std::nullopt;
+  if (!fs::is_regular_file(*value))
+    throw user_error(*value, std::string(flag_value ? flag : key) + ": no such checkpoint file");
+  return fs::path(*value);
+}
+
+}  // namespace
+
+TrainSettings read_train_settings(const config::Config& cfg, const TrainOptions& options) {
+  TrainSettings s;
+  s.work_dir = io::resolve_work_dir(options.work_dir, cfg);
+  s.max_iters = cfg.at("runner").get<int64_t>("max_iters");
+  s.schedule = LrSchedule::parse(cfg.has("lr_config") ? cfg.at("lr_config") : config::Config::from_string("{}"),
+                                 s.max_iters);
+  if (cfg.has("log_config")) s.log_interval = cfg.at("log_config").get<int64_t>("interval", s.log_interval);
+  if (cfg.has("optimizer_config") && cfg.at("optimizer_config").has("grad_clip") &&
+      !cfg.at("optimizer_config").at("grad_clip").is_null())
+    s.grad_clip_max_norm = cfg.at("optimizer_config").at("grad_clip").get<double>("max_norm");
+
+  const auto ckpt = cfg.has("checkpoint_config") ? cfg.at("checkpoint_config") : cfg.at("runner");
+  s.checkpoint_interval = ckpt.get<int64_t>("interval", s.max_iters);
+  s.max_keep_ckpts = ckpt.get<int>("max_keep_ckpts", -1);
+  s.save_optimizer = ckpt.get<bool>("save_optimizer", true);
+
+  s.validate = !options.no_validate;
+  s.eval_interval = s.max_iters;
+  if (cfg.has("evaluation")) {
+    const auto eval = cfg.at("evaluation");
+    s.eval_interval = eval.get<int64_t>("interval", s.max_iters);
+    s.save_best = eval.get_optional<std::string>("save_best");
+    if (s.save_best == "auto") s.save_best = "mIoU";
+    if (s.save_best && *s.save_best != "mIoU" && *s.save_best != "mAcc" && *s.save_best != "aAcc")
+      throw eval.at("save_best").error("is '" + *s.save_best + "'; expected mIoU, mAcc, aAcc or auto");
+  }
+
+  s.deterministic = options.deterministic;
+  // MMSeg's default_runtime sets cudnn_benchmark: True; --deterministic turns it off.
+  s.cudnn_benchmark = cfg.get<bool>("cudnn_benchmark", false) && !options.deterministic;
+  s.find_unused_parameters = cfg.get<bool>("find_unused_parameters", false);
+  s.seed = options.seed;
+  if (!s.seed)
+    if (auto seed = cfg.get_optional<int64_t>("seed")) s.seed = static_cast<uint64_t>(*seed);
+  s.load_from = checkpoint_file(options.load_from, cfg, "load_from", "--load-from");
+  s.resume_from = checkpoint_file(options.resume_from, cfg, "resume_from", "--resume-from");
+  s.auto_resume = options.auto_resume;
+  return s;
+}
+
+}  // namespace segtrain::engine

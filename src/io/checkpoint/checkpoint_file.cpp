@@ -1,0 +1,134 @@
+#include "segtrain/io/checkpoint/checkpoint_file.h"
+
+#include <torch/serialize.h>
+
+#include <fstream>
+#include <iterator>
+
+#include "segtrain/core/error.h"
+#include "ivalue_access.h"
+
+namespace segtrain::io {
+namespace {
+
+c10::IValue to_ivalue(const nlohmann::json& j) {
+  if (j.is_string()) return j.get<std::string>();
+  if (j.is_boolean()) return j.get<bool>();
+  if (j.is_number_integer()) return j.get<int64_t>();
+  if (j.is_number()) return j.get<double>();
+  if (j.is_array()) {
+    c10::impl::GenericList list(c10::AnyType::get());
+    for (const auto& item : j) list.push_back(to_ivalue(item));
+    return list;
+  }
+  if (j.is_object()) {
+    auto dict = make_dict();
+    for (const auto& [k, v] : j.items()) dict.insert(k, to_ivalue(v));
+    return dict;
+  }
+  return c10::IValue();
+}
+
+// Meta holds plain values only; anything else (a tensor someone put there) is left out.
+nlohmann::json to_json(const c10::IValue& v) {
+  if (v.isString()) return v.toStringRef();
+  if (v.isBool()) return v.toBool();
+  if (v.isInt()) return v.toInt();
+  if (v.isDouble()) return v.toDouble();
+  if (v.isList()) {
+    auto out = nlohmann::json::array();
+    for (const auto& item : v.toListRef()) out.push_back(to_json(item));
+    return out;
+  }
+  if (v.isTuple()) {
+    auto out = nlohmann::json::array();
+    for (const auto& item : v.toTupleRef().elements()) out.push_back(to_json(item));
+    return out;
+  }
+  if (v.isGenericDict()) {
+    auto out = nlohmann::json::object();
+    for (const auto& e : v.toGenericDict())
+      if (e.key().isString()) out[e.key().toStringRef()] = to_json(e.value());
+    return out;
+  }
+  return nullptr;
+}
+
+c10::IValue unpickle(const std::string& bytes, const std::string& file) {
+  try {
+    return torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
+  } catch (const std::exception&) {
+    throw user_error(file, "cannot read the checkpoint (damaged or not a torch.save file)");
+  }
+}
+
+StateDict tensors_of(const Dict& dict, const std::string& file, const std::string& key) {
+  StateDict out;
+  for (const auto& e : dict) {
+    if (!e.key().isString()) throw user_error(file, "key '" + key + "': holds a key that is not a string");
+    const std::string name = e.key().toStringRef();
+    if (!e.value().isTensor()) throw user_error(file, "key '" + key + "." + name + "': expected a tensor");
+    out.emplace_back(name, e.value().toTensor());
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string encode_checkpoint(const Checkpoint& c) {
+  auto root = make_dict();
+  root.insert("meta", to_ivalue(c.meta));
+  c10::Dict<std::string, at::Tensor> weights;
+  for (const auto& [name, tensor] : c.state_dict) weights.insert(name, tensor.detach().cpu());
+  root.insert("state_dict", weights);
+  if (!c.optimizer.isNone()) root.insert("optimizer", c.optimizer);
+  if (c.sampler) {
+    auto sampler = make_dict();
+    sampler.insert("epoch", c.sampler->epoch);
+    sampler.insert("offset", c.sampler->offset);
+    root.insert("sampler", sampler);
+  }
+  if (c.rng.defined()) root.insert("rng", c.rng);
+  const std::vector<char> bytes = torch::pickle_save(root);
+  return std::string(bytes.begin(), bytes.end());
+}
+
+Checkpoint decode_checkpoint(const std::string& bytes, const std::string& file) {
+  const IValueAccess root(unpickle(bytes, file), file, "");
+  const auto dict = root.dict("not a checkpoint (expected a dict)");
+  Checkpoint c;
+  const auto meta = root.at("meta", "not a segtrain checkpoint for resuming");
+  meta.dict();
+  c.meta = to_json(meta.value());
+  c.meta["iter"] = meta.at("iter").count();
+  c.state_dict = tensors_of(root.at("state_dict").dict(), file, "state_dict");
+  if (dict.contains("optimizer")) c.optimizer = root.at("optimizer").value();
+  const auto sampler = root.at("sampler", "not a segtrain checkpoint for resuming");
+  c.sampler = SamplerState{sampler.at("epoch").count(), sampler.at("offset").count()};
+  c.rng = root.at("rng", "not a segtrain checkpoint for resuming").tensor();
+  return c;
+}
+
+StateDict decode_weights(const std::string& bytes, const std::string& file) {
+  c10::IValue value = unpickle(bytes, file);
+  if (!value.isGenericDict()) throw user_error(file, "expected a dict of tensors");
+  auto dict = value.toGenericDict();
+  if (dict.contains("state_dict") && dict.at("state_dict").isGenericDict()) dict = dict.at("state_dict").toGenericDict();
+  StateDict out;
+  for (const auto& entry : dict) {
+    if (!entry.key().isString() || !entry.value().isTensor()) continue;  // meta, optimizer, ...
+    std::string name = entry.key().toStringRef();
+    if (name.rfind("module.", 0) == 0) name = name.substr(7);
+    out.emplace_back(name, entry.value().toTensor());
+  }
+  if (out.empty()) throw user_error(file, "no tensors in the state dict");
+  return out;
+}
+
+StateDict read_weights(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw user_error(file.string(), "cannot read the weights file");
+  return decode_weights(std::string(std::istreambuf_iterator<char>(in), {}), file.string());
+}
+
+}  // namespace segtrain::io
