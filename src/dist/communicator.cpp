@@ -1,6 +1,7 @@
 #include "segtrain/dist/communicator.h"
 
 #include "segtrain/core/error.h"
+#include "segtrain/dist/collective_watchdog.h"
 #include "segtrain/dist/mpi_communicator.h"
 #include "segtrain/dist/world.h"
 #include "world_comm.h"
@@ -22,6 +23,7 @@ std::shared_ptr<Communicator> make_communicator(const World& world, c10::Device 
 }
 
 std::string broadcast_bytes(const World& world, std::string bytes, int root) {
+  CollectiveWait wait("MPI_Bcast");
   uint64_t size = bytes.size();
   if (MPI_Bcast(&size, 1, MPI_UINT64_T, root, mpi_comm(world)) != MPI_SUCCESS)
     throw runtime_error("MPI", "broadcast of a blob's size failed");

@@ -6,6 +6,7 @@
 #include <climits>
 
 #include "segtrain/core/error.h"
+#include "segtrain/dist/collective_watchdog.h"
 #include "segtrain/dist/world.h"
 #include "world_comm.h"
 
@@ -70,6 +71,7 @@ void allreduce_now(MPI_Comm comm, at::Tensor& t, ReduceOp op, int size) {
   auto* bytes = static_cast<char*>(buf.data_ptr());
   for (int64_t start = 0; start < buf.numel(); start += kMaxCount) {
     int count = static_cast<int>(std::min(kMaxCount, buf.numel() - start));
+    CollectiveWait wait("MPI_Allreduce");
     check(MPI_Allreduce(MPI_IN_PLACE, bytes + start * buf.element_size(), count, mpi_type(buf.scalar_type()),
                         mpi_op, comm),
           "MPI_Allreduce");
@@ -86,6 +88,7 @@ void broadcast_now(MPI_Comm comm, at::Tensor& t, int root) {
   auto* bytes = static_cast<char*>(buf.data_ptr());
   for (int64_t start = 0; start < buf.numel(); start += kMaxCount) {
     int count = static_cast<int>(std::min(kMaxCount, buf.numel() - start));
+    CollectiveWait wait("MPI_Bcast");
     check(MPI_Bcast(bytes + start * buf.element_size(), count, mpi_type(buf.scalar_type()), root, comm),
           "MPI_Bcast");
   }
@@ -95,7 +98,10 @@ void broadcast_now(MPI_Comm comm, at::Tensor& t, int root) {
 }  // namespace
 
 MpiCommunicator::MpiCommunicator(const World& world) : Communicator(world.rank(), world.size()) {
-  check(MPI_Comm_dup(mpi_comm(world), &comm_), "MPI_Comm_dup");
+  {
+    CollectiveWait wait("MPI_Comm_dup");
+    check(MPI_Comm_dup(mpi_comm(world), &comm_), "MPI_Comm_dup");
+  }
   MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
   thread_ = std::thread([this] { run_jobs(); });
 }
@@ -202,7 +208,10 @@ std::vector<at::Tensor> MpiCommunicator::allgather(const at::Tensor& tensor) {
     // Sizes first: every rank learns every first dimension.
     std::vector<int64_t> rows(size());
     int64_t my_rows = src.size(0);
-    check(MPI_Allgather(&my_rows, 1, MPI_INT64_T, rows.data(), 1, MPI_INT64_T, comm_), "MPI_Allgather");
+    {
+      CollectiveWait wait("MPI_Allgather");
+      check(MPI_Allgather(&my_rows, 1, MPI_INT64_T, rows.data(), 1, MPI_INT64_T, comm_), "MPI_Allgather");
+    }
     int64_t row_numel = 1;
     for (int64_t d = 1; d < src.dim(); ++d) row_numel *= src.size(d);
     std::vector<int> counts(size()), displs(size());
@@ -216,9 +225,12 @@ std::vector<at::Tensor> MpiCommunicator::allgather(const at::Tensor& tensor) {
     TORCH_CHECK(total <= INT_MAX, "allgather: result too large for one MPI call");
     at::Tensor all = at::empty({total}, src.options());
     MPI_Datatype type = mpi_type(src.scalar_type());
-    check(MPI_Allgatherv(src.data_ptr(), counts[rank()], type, all.data_ptr(), counts.data(), displs.data(), type,
-                         comm_),
-          "MPI_Allgatherv");
+    {
+      CollectiveWait wait("MPI_Allgatherv");
+      check(MPI_Allgatherv(src.data_ptr(), counts[rank()], type, all.data_ptr(), counts.data(), displs.data(), type,
+                           comm_),
+            "MPI_Allgatherv");
+    }
     auto shape = src.sizes().vec();
     for (int r = 0; r < size(); ++r) {
       shape[0] = rows[r];
@@ -229,7 +241,10 @@ std::vector<at::Tensor> MpiCommunicator::allgather(const at::Tensor& tensor) {
 }
 
 void MpiCommunicator::barrier() {
-  run_sync([this] { check(MPI_Barrier(comm_), "MPI_Barrier"); });
+  run_sync([this] {
+    CollectiveWait wait("MPI_Barrier");
+    check(MPI_Barrier(comm_), "MPI_Barrier");
+  });
 }
 
 }  // namespace segtrain::dist

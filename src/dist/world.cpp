@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "segtrain/core/error.h"
+#include "segtrain/dist/collective_watchdog.h"
 
 namespace segtrain::dist {
 namespace {
@@ -61,14 +62,25 @@ World& World::init() {
   return *g_world;
 }
 
+const World* World::current() { return g_world.get(); }
+
+void World::abort(int exit_code) const {
+  MPI_Abort(MPI_COMM_WORLD, exit_code);
+  std::_Exit(exit_code);  // MPI_Abort does not return; should it, leave all the same
+}
+
 World& World::get() {
   if (!g_world) throw runtime_error("dist", "World::get() before World::init()");
   return *g_world;
 }
 
-void World::barrier() const { check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); }
+void World::barrier() const {
+  CollectiveWait wait("MPI_Barrier");
+  check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
+}
 
 uint64_t World::broadcast(uint64_t value) const {
+  CollectiveWait wait("MPI_Bcast");
   check(MPI_Bcast(&value, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD), "MPI_Bcast");
   return value;
 }
@@ -88,12 +100,14 @@ void World::run_on_main(const std::function<void()>& step) const {
     }
   }
   exit_code = max(exit_code);
+  if (exit_code != 0) every_rank_knows_of_a_failure_ = true;
   if (failure) std::rethrow_exception(failure);
   if (exit_code != 0) throw PeerFailed(exit_code);
 }
 
 int World::max(int value) const {
   int out = 0;
+  CollectiveWait wait("MPI_Allreduce");
   check(MPI_Allreduce(&value, &out, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD), "MPI_Allreduce");
   return out;
 }

@@ -5,6 +5,7 @@
 #include "segtrain/config/schema.h"
 #include "segtrain/core/error.h"
 #include "segtrain/core/logging.h"
+#include "segtrain/dist/collective_watchdog.h"
 #include "segtrain/dist/device.h"
 #include "segtrain/io/checkpoint/checkpoint_file.h"
 #include "segtrain/io/checkpoint/checkpoint_store.h"
@@ -20,11 +21,26 @@ LoadedConfig load_config(const std::string& file, const std::vector<std::string>
   return loaded;
 }
 
+namespace {
+
+// dist_params.timeout, in seconds (torch's init_process_group(timeout=...), default 30 min).
+std::chrono::seconds collective_timeout(const config::Config& cfg) {
+  if (!cfg.has("dist_params") || !cfg.at("dist_params").has("timeout")) return dist::CommunicatorOptions{}.timeout;
+  const auto node = cfg.at("dist_params");
+  const int64_t seconds = node.get<int64_t>("timeout");
+  if (seconds <= 0) throw node.at("timeout").error("must be a number of seconds > 0");
+  return std::chrono::seconds(seconds);
+}
+
+}  // namespace
+
 ModelOnDevice build_model(const config::Config& cfg, const dist::World& world, const data::ShardDataset& dataset,
                           const std::filesystem::path& dataset_dir) {
   ModelOnDevice m;
   m.device = dist::select_device(world);
-  m.comm = dist::make_communicator(world, m.device);  // collective
+  const dist::CommunicatorOptions options{collective_timeout(cfg)};
+  dist::watch_collectives(world, options.timeout);
+  m.comm = dist::make_communicator(world, m.device, options);  // collective
   m.model = models::build_segmentor(cfg.at("model"), m.comm);
   models::check_num_classes(cfg.at("model"), m.model, dataset.info().classes.size(), dataset_dir.string());
   m.model->to(m.device);
@@ -40,6 +56,11 @@ void load_weights_from(models::EncoderDecoder& model, const dist::World& world, 
     throw user_error(where, "does not fit the config's model (" +
                                 (report.missing.empty() ? report.mismatched.front() : "missing " + report.missing.front()) +
                                 ")");
+  if (!strict && report.loaded == 0)  // training "from" it would silently train from scratch
+    throw user_error(where, "none of its tensors fits the model by name and shape (e.g. " +
+                                (report.mismatched.empty() ? "unexpected " + report.unexpected.front()
+                                                           : report.mismatched.front()) +
+                                "); nothing to load");
   if (!strict) {
     log::info(c10::str("load_from ", where, ": ", report.loaded, " tensors loaded"));
     if (!report.missing.empty()) log::warn(c10::str("missing keys in ", where, ": ", c10::Join(", ", report.missing)));

@@ -1,8 +1,42 @@
 #include "segtrain/engine/runner.h"
 
+#include <ATen/ops/_foreach_norm.h>
+#include <c10/util/StringUtil.h>
+
 #include <chrono>
+#include <cmath>
+#include <limits>
+
+#include "segtrain/core/error.h"
+#include "segtrain/dist/collective_watchdog.h"
 
 namespace segtrain::engine {
+namespace {
+
+// max |g| over every gradient, NaN if any is NaN (amax propagates it); a 0-d tensor on the device.
+torch::Tensor largest_gradient(torch::nn::Module& model, const c10::Device& device) {
+  std::vector<torch::Tensor> grads;
+  for (const auto& p : model.parameters())
+    if (p.grad().defined()) grads.push_back(p.grad());
+  if (grads.empty()) return torch::zeros({}, torch::TensorOptions().device(device));
+  return torch::stack(at::_foreach_norm(grads, std::numeric_limits<double>::infinity())).max();
+}
+
+// MMSeg trains on with a NaN loss and logs "nan" for the rest of the run; we stop at once, with
+// the weights and latest.pth of the last good iteration.
+void check_finite(int64_t iter, const std::map<std::string, double>& outputs, double largest_gradient) {
+  for (const auto& [name, value] : outputs)
+    if (name.find("loss") != std::string::npos && !std::isfinite(value))
+      throw runtime_error(c10::str("iteration ", iter),
+                          c10::str("the loss ", name, " is ", value, "; stopped before the step (lower the lr, or "
+                                   "set optimizer_config.grad_clip)"));
+  if (!std::isfinite(largest_gradient))
+    throw runtime_error(c10::str("iteration ", iter),
+                        c10::str("a gradient is ", largest_gradient, " (another rank's loss, or the backward pass, "
+                                 "was not finite); stopped before the step"));
+}
+
+}  // namespace
 
 Runner::Runner(models::EncoderDecoder model, Optimizer& optimizer, data::Loader& loader, c10::Device device,
                RunnerOptions options)
@@ -22,6 +56,7 @@ void Runner::run() {
   auto& s = state_;
   for (auto& h : hooks_) h->before_train(s);
   while (s.iter < s.max_iters) {
+    dist::set_collective_context(c10::str("iteration ", s.iter + 1));  // named if a collective hangs
     const auto t0 = Clock::now();
     data::Batch batch = *loader_.next();
     s.position = batch.position_after;
@@ -36,20 +71,26 @@ void Runner::run() {
     const torch::Tensor loss = models::total_loss(losses);
     optimizer_.impl->zero_grad();
     loss.backward();  // the reducer averages gradients across ranks while this runs
-    if (options_.grad_clip_max_norm)
-      torch::nn::utils::clip_grad_norm_(model_->parameters(), *options_.grad_clip_max_norm);
-    optimizer_.impl->step();
 
-    ++s.iter;
-    // One device-to-host copy for all of them: a single synchronisation per iteration.
+    // One device-to-host copy for the outputs and the gradients' largest magnitude: a single
+    // synchronisation per iteration, before the step, so a non-finite value never reaches the
+    // weights (nor a checkpoint). The gradients are averaged over ranks: a rank's NaN is every
+    // rank's, and all of them stop at the same iteration.
     std::vector<torch::Tensor> values;
     for (const auto& [name, value] : losses) values.push_back(value.detach().to(torch::kDouble));
     values.push_back(loss.detach().to(torch::kDouble));
+    values.push_back(largest_gradient(*model_, loss.device()).to(torch::kDouble));
     const torch::Tensor host = torch::stack(values).cpu();
     const double* v = host.data_ptr<double>();
     s.outputs.clear();
     for (const auto& [name, value] : losses) s.outputs[name] = *v++;
-    s.outputs["loss"] = *v;
+    s.outputs["loss"] = *v++;
+    check_finite(s.iter + 1, s.outputs, *v);
+
+    if (options_.grad_clip_max_norm)
+      torch::nn::utils::clip_grad_norm_(model_->parameters(), *options_.grad_clip_max_norm);
+    optimizer_.impl->step();
+    ++s.iter;
     s.iter_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     for (auto& h : hooks_) h->after_iter(s);
   }

@@ -1,5 +1,7 @@
 #include "segtrain/tools/train_options.h"
 
+#include <charconv>
+
 #include "segtrain/core/error.h"
 #include "segtrain/tools/command_line.h"
 
@@ -23,7 +25,7 @@ cxxopts::Options make_parser() {
        cxxopts::value<std::string>(), "FILE")
       ("auto-resume", "resume from the newest intact checkpoint in the work_dir, if any")
       ("no-validate", "do not evaluate during training")
-      ("seed", "random seed (default: drawn on rank 0 and logged)", cxxopts::value<uint64_t>(), "N")
+      ("seed", "random seed (default: drawn on rank 0 and logged)", cxxopts::value<std::string>(), "N")
       ("deterministic", "use deterministic algorithms (bitwise-repeatable runs on CPU)")
       ("options", "override config keys, e.g. model.backbone.with_cp=True (alias --cfg-options)",
        cxxopts::value<std::vector<std::string>>(), "KEY=VALUE ...")
@@ -35,6 +37,15 @@ cxxopts::Options make_parser() {
 }
 
 bool is_key_value(const std::string& word) { return word.find('=') != std::string::npos; }
+
+// Read here, not by cxxopts, so that a bad value's error names the flag.
+uint64_t parse_seed(const std::string& text) {
+  uint64_t seed = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seed);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size())
+    throw user_error("--seed", "expects a non-negative integer, got '" + text + "'");
+  return seed;
+}
 
 template <typename T> std::optional<T> optional_value(const cxxopts::ParseResult& r, const char* key) {
   if (!r.count(key)) return std::nullopt;
@@ -62,7 +73,7 @@ engine::TrainOptions parse_train_options(int argc, const char* const argv[]) {
   o.resume_from = optional_value<std::string>(r, "resume-from");
   o.auto_resume = r.count("auto-resume") > 0;
   o.no_validate = r.count("no-validate") > 0;
-  o.seed = optional_value<uint64_t>(r, "seed");
+  if (r.count("seed")) o.seed = parse_seed(r["seed"].as<std::string>());
   o.deterministic = r.count("deterministic") > 0;
   o.print_config = r.count("print-config") > 0;
   if (r.count("options")) o.options = r["options"].as<std::vector<std::string>>();

@@ -96,6 +96,8 @@ expect_exit 2 "missing shards" -- "$SEGTRAIN" "$DEMO" --work-dir "$T/wd3" --opti
 check "missing shards: names the folder" contains "$ERR" "$T/none/train: dataset split folder not found"
 expect_exit 2 "unknown pipeline step" -- "$SEGTRAIN" "$DEMO" --work-dir "$T/wd3" "${DATA[@]}" data.train.pipeline.3.type=RandomCrp
 check "unknown pipeline step: suggests" contains "$ERR" "did you mean 'RandomCrop'"
+expect_exit 2 "a collective timeout of 0 s" -- "$SEGTRAIN" "$DEMO" --work-dir "$T/wd3" "${DATA[@]}" dist_params.timeout=0
+check "names the key" contains "$ERR" "key 'dist_params.timeout': must be a number of seconds > 0"
 check "data mistakes touch no work_dir" test ! -e "$T/wd3"
 
 # The work_dir from the config when --work-dir is absent.

@@ -88,6 +88,9 @@ check "load-from trains from iteration 0" grep -q 'Iter \[4/4\]' "$T"/wd2/*.log
 printf "_base_: $PWD/$DEMO\nmodel: {decode_head: {channels: 32}}\n" > "$T/other_width.yaml"
 expect_exit 0 "--load-from into a model with other shapes" -- "$SEGTRAIN" "$T/other_width.yaml" --work-dir "$T/wd3" --load-from "$T/wd/latest.pth" "${RUN[@]}" runner.max_iters=2 evaluation.interval=100 checkpoint_config.interval=100
 check "shape mismatches are reported and skipped" grep -q "size mismatch (skipped): decode_head.conv_seg.weight" "$T"/wd3/*.log
+./scripts/py -c "import sys, torch; torch.save({'state_dict': {'backbone.foo': torch.zeros(2)}}, sys.argv[1])" "$T/foreign.pth"
+expect_exit 2 "--load-from a file of which no tensor fits" -- "$SEGTRAIN" "$DEMO" --work-dir "$T/wd6" --load-from "$T/foreign.pth" "${RUN[@]}"
+check "says so, naming the file" contains "$ERR" "$T/foreign.pth: none of its tensors fits the model by name and shape (e.g. unexpected backbone.foo)"
 printf "_base_: $PWD/$DEMO\nmodel: {decode_head: {num_classes: 5}}\n" > "$T/other_classes.yaml"
 expect_exit 2 "num_classes unlike the dataset's" -- "$SEGTRAIN" "$T/other_classes.yaml" --work-dir "$T/wd5" "${RUN[@]}"
 check "num_classes error names the key and the dataset" contains "$ERR" "key 'model.decode_head.num_classes': is 5 but the dataset"

@@ -174,9 +174,28 @@ test_dead_rank() {
   check "no rank is left running" bash -c "! pgrep -f -- '--work-dir $wd( |\$)' >/dev/null"
 }
 
+# A task that fails alone (rank 1's data_root is wrong; rank 0 waits for it in a collective):
+# the task says so and ends the step at once.
+test_one_task_fails() {
+  local wd="$T/one_fails" start code
+  printf '#!/usr/bin/env bash\n[ "$SLURM_PROCID" = 1 ] && exec "%s" "$@" data.train.data_root=%s\nexec "%s" "$@"\n' \
+    "$SEGTRAIN" "$T/none" "$SEGTRAIN" > "$T/rank1_bad_root.sh"
+  chmod +x "$T/rank1_bad_root.sh"
+  start=$SECONDS
+  env SEGTRAIN_BIN="$T/rank1_bad_root.sh" GPUS=2 GPUS_PER_NODE=2 CPUS_PER_TASK=1 timeout -k 5 120 \
+    ./scripts/slurm_train.sh dev one_fails "$DEMO" --work-dir "$wd" --options "${DATA[@]}" runner.max_iters=4 \
+    >"$T/one_fails.out" 2>"$T/one_fails.err"
+  code=$?
+  check "rank 1's failure ends the srun step non-zero (got $code) within 10 s (took $((SECONDS - start)) s)" \
+    test "$code" != 0 -a "$code" != 124 -a $((SECONDS - start)) -lt 10
+  check "rank 1's line names the rank and the cause" grep -qF "[rank 1 on $(hostname)] segtrain: error: $T/none" "$T/one_fails.err"
+  check "no task is left running" bash -c "! pgrep -f -- '--work-dir $wd( |\$)' >/dev/null"
+}
+
 test_usage_errors
 test_slurm_train_sh
 test_dead_rank
+test_one_task_fails
 test_preemption_requeue
 test_cancel_is_final
 finish

@@ -63,7 +63,11 @@ TEST(TrainOptions, Errors) {
   EXPECT_SEGTRAIN_ERROR(parse({"cfg.yaml", "--bogus"}), ErrorKind::User, "--bogus: unknown flag");
   EXPECT_SEGTRAIN_ERROR(parse({}), ErrorKind::User, "missing CONFIG");
   EXPECT_SEGTRAIN_ERROR(parse({"a.yaml", "b.yaml"}), ErrorKind::User, "b.yaml: unexpected argument");
-  EXPECT_SEGTRAIN_ERROR(parse({"cfg.yaml", "--seed", "abc"}), ErrorKind::User, "command line");
+  EXPECT_SEGTRAIN_ERROR(parse({"cfg.yaml", "--seed", "abc"}), ErrorKind::User,
+                        "--seed: expects a non-negative integer, got 'abc'");
+  EXPECT_SEGTRAIN_ERROR(parse({"cfg.yaml", "--seed=-5"}), ErrorKind::User, "--seed: expects a non-negative integer, got '-5'");
+  EXPECT_SEGTRAIN_ERROR(parse({"cfg.yaml", "--seed", "99999999999999999999"}), ErrorKind::User, "--seed: expects");
+  EXPECT_SEGTRAIN_ERROR(parse({"cfg.yaml", "--seed", "7x"}), ErrorKind::User, "--seed: expects");
   EXPECT_SEGTRAIN_ERROR(parse({"cfg.yaml", "--options"}), ErrorKind::User, "--options: expects one or more");
   EXPECT_SEGTRAIN_ERROR(parse({"cfg.yaml", "--work-dir"}), ErrorKind::User, "command line");
   EXPECT_SEGTRAIN_ERROR(parse({"cfg.yaml", "--work-dir="}), ErrorKind::User, "--work-dir: expects a non-empty");

@@ -18,6 +18,8 @@ class World {
   static World& init();
   // The initialized world; a runtime error if init() has not run.
   static World& get();
+  // The initialized world, or null before init().
+  static const World* current();
 
   int rank() const { return rank_; }
   int size() const { return size_; }
@@ -36,6 +38,11 @@ class World {
   void run_on_main(const std::function<void()>& step) const;
   // Collective: the largest of the ranks' values (e.g. an error code every rank must see).
   int max(int value) const;
+  // Not collective: ends every process of the job now (MPI_Abort) with `exit_code`. For a failure
+  // on this rank that the others cannot learn of while they wait in a collective.
+  [[noreturn]] void abort(int exit_code) const;
+  // True once run_on_main has failed: every rank knows and leaves by itself, no abort needed.
+  bool every_rank_knows_of_a_failure() const { return every_rank_knows_of_a_failure_; }
 
   World(const World&) = delete;
   World& operator=(const World&) = delete;
@@ -43,6 +50,7 @@ class World {
  private:
   World();
   int rank_ = 0, size_ = 1, local_rank_ = 0, local_size_ = 1, num_nodes_ = 1;
+  mutable bool every_rank_knows_of_a_failure_ = false;
 };
 
 }  // namespace segtrain::dist

@@ -1,12 +1,13 @@
 #pragma once
-// The one path from a failure to an exit code, for segtrain and segtest:
-//   segtrain::Error       one line on stderr ("PROGRAM: error: ..."), exit 2 (user) or 1 (runtime).
-//                         User errors come from the same flags and config on every rank, so
-//                         rank 0 speaks for all; runtime errors are printed by the rank that had them.
-//   Preempted             exit 75 (the preemption hook has said where the checkpoint is).
-//   dist::PeerFailed      rank 0 has reported the error; leave with its exit code.
-//   c10::Error            torch's message without its backtrace, with the rank, exit 1.
-//   other std::exception  one line with the rank, exit 1.
+// The one path from a failure to an exit code, for segtrain and segtest. A failed rank prints
+// one line on stderr, "[rank R on HOST] PROGRAM: error: ..." (just "PROGRAM: error: ..." in a
+// world of one), and, when there are other ranks, ends the whole job at once (MPI_Abort with
+// the exit code): they may be waiting for it in a collective and would wait forever.
+//   segtrain::Error       exit 2 (the user's mistake) or 1 (runtime failure).
+//   c10::Error, other std::exception   exit 1 (torch's message without its backtrace).
+//   Preempted             exit 75, every rank together (the preemption hook saved a checkpoint).
+//   dist::PeerFailed      a step of rank 0 failed; rank 0 reports it and ends the job.
+// Flag errors come before MPI starts and are the same on every rank: rank 0 alone prints them.
 #include <functional>
 #include <string>
 

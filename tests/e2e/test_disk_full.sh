@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Disk full: a 2-rank run whose work_dir is on a small tmpfs (in a mount namespace of its own, so
+# nothing outlives the test) fails at the checkpoint that does not fit, with one line naming the
+# file and the reason; latest.pth and the earlier checkpoints stay whole; no temp file is left.
+# Usage: test_disk_full.sh SEGTRAIN
+set -u
+SEGTRAIN="$(realpath "$1")"
+cd "$(dirname "$0")/../.."
+source tests/cli/lib.sh
+export OMP_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+T="$(mktemp -d)"; trap 'rm -rf "$T"' EXIT
+./scripts/py scripts/make_synthetic_dataset.py "$T/png" --train 8 --val 4 --size 48x40 >/dev/null
+./scripts/py scripts/convert_dataset.py cityscapes "$T/png" "$T/shards" --num-classes 8 --workers 1 >/dev/null 2>&1
+DEMO=configs/demo/fcn_r18-d8_64x64_2k_synthetic.yaml
+RUN=(--options "data.train.data_root=$T/shards" "data.val.data_root=$T/shards" data.samples_per_gpu=2
+     "data.train.pipeline.2.img_scale=[48,40]" evaluation.interval=100 checkpoint_config.interval=2 log_config.interval=1)
+
+# One checkpoint's size, from a run on the ordinary disk.
+expect_exit 0 "a run to size a checkpoint" -- "$SEGTRAIN" "$DEMO" --work-dir "$T/probe" "${RUN[@]}" runner.max_iters=2
+C=$(stat -c %s "$T/probe/latest.pth")
+# Room for iter_2.pth, latest.pth, the logs and the config, not for iter_4.pth as well.
+SIZE=$(( C * 5 / 2 ))
+mkdir -p "$T/disk" "$T/after"
+expect_exit 1 "the run on a full disk fails" -- unshare --mount --propagation private bash -c '
+  mount -t tmpfs -o size="$1" segtrain-test "$2/disk" || { echo "cannot mount a tmpfs" >&2; exit 3; }
+  dir="$2"; shift 2
+  "$@"; rc=$?
+  cp -a "$dir/disk/wd" "$dir/after/"
+  exit $rc' _ "$SIZE" "$T" mpirun --oversubscribe --bind-to none -np 2 "$SEGTRAIN" "$DEMO" --work-dir "$T/disk/wd" "${RUN[@]}" runner.max_iters=6
+check "one error line naming the file and the reason" \
+  test -n "$(grep -F "segtrain: error: $T/disk/wd/iter_4.pth: cannot write: No space left on device" "$ERR")" \
+       -a "$(grep -c 'segtrain: error' "$ERR")" = 1
+check "latest.pth and iter_2.pth are whole, at iteration 2; no iter_4.pth, no temp file" ./scripts/py -c "
+import os, sys, torch
+wd = sys.argv[1]
+assert sorted(os.listdir(wd)) == sorted(f for f in os.listdir(wd) if not f.startswith('.')), os.listdir(wd)
+assert not os.path.exists(wd + '/iter_4.pth')
+for f in ('latest.pth', 'iter_2.pth'):
+    assert torch.load(wd + '/' + f, weights_only=False)['meta']['iter'] == 2, f
+" "$T/after/wd"
+finish
