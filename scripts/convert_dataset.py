@@ -92,6 +92,7 @@ class Progress:
 
     def __init__(self, total, label):
         self.total, self.label, self.start, self.last = total, label, time.time(), 0.0
+        self.line_open = False  # a bar written and its line not ended
 
     def update(self, done, force=False):
         now = time.time()
@@ -104,9 +105,16 @@ class Progress:
         filled = int(width * done / max(self.total, 1))
         sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {done}/{self.total} "
                          f"{rate:.1f} img/s ETA {int(eta) // 60}:{int(eta) % 60:02d}")
+        self.line_open = not force
         if force:
             sys.stderr.write("\n")
         sys.stderr.flush()
+
+    def end_line(self):
+        """Ends the bar's line, so that an error after it gets a line of its own."""
+        if self.line_open:
+            sys.stderr.write("\n")
+            self.line_open = False
 
 
 def convert_split(args, layout, split):
@@ -154,6 +162,7 @@ def convert_split(args, layout, split):
         if old:
             shutil.rmtree(old)
     except BaseException:
+        progress.end_line()
         writer.abandon()
         shutil.rmtree(work_dir, ignore_errors=True)
         raise

@@ -1,11 +1,13 @@
 #include "segtrain/core/logging.h"
 
+#include <algorithm>
 #include <cctype>
 #include <ctime>
 
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/spdlog.h>
 #include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
 namespace segtrain::log {
@@ -13,6 +15,10 @@ namespace {
 
 int g_rank = 0;
 std::shared_ptr<spdlog::logger> g_logger;
+// Rank 0's lines from before the work_dir's log file exists (the run checks everything it was
+// given before it touches the work_dir): the file starts with them.
+constexpr std::size_t kEarlyLines = 10000;
+std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> g_early;
 
 // %* prints the level as MMSeg (Python logging) does: INFO, WARNING, ERROR.
 class UpperLevelFlag : public spdlog::custom_flag_formatter {
@@ -47,6 +53,10 @@ void init(int rank) {
   if (rank == 0) console = std::make_shared<spdlog::sinks::stdout_sink_mt>();
   else console = std::make_shared<spdlog::sinks::stderr_sink_mt>();
   g_logger = std::make_shared<spdlog::logger>("segtrain", console);
+  if (rank == 0) {
+    g_early = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(kEarlyLines);
+    g_logger->sinks().push_back(g_early);
+  }
   g_logger->set_formatter(make_formatter(rank == 0 ? "" : "[rank " + std::to_string(rank) + "] "));
   g_logger->set_level(rank == 0 ? spdlog::level::info : spdlog::level::warn);
   g_logger->flush_on(spdlog::level::info);
@@ -56,7 +66,14 @@ void add_file(const std::filesystem::path& file) {
   if (g_rank != 0) return;
   auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(file.string());
   sink->set_formatter(make_formatter(""));
-  logger().sinks().push_back(sink);
+  auto& sinks = logger().sinks();
+  if (g_early) {  // the early lines first, with their own times; then the file takes over
+    for (const auto& line : g_early->last_raw()) sink->log(line);
+    sink->flush();
+    sinks.erase(std::remove(sinks.begin(), sinks.end(), g_early), sinks.end());
+    g_early.reset();
+  }
+  sinks.push_back(sink);
 }
 
 void info(const std::string& message) { logger().info("{}", message); }

@@ -21,7 +21,7 @@ Bytes inflate_zlib(const Bytes& in, std::size_t expected, const std::string& whe
   Bytes out(expected);
   uLongf size = out.size();
   int rc = uncompress(out.data(), &size, in.data(), in.size());
-  if (rc != Z_OK) throw runtime_error(where, "corrupt gzip chunk (zlib error " + std::to_string(rc) + ")");
+  if (rc != Z_OK) throw user_error(where, "corrupt gzip chunk (zlib error " + std::to_string(rc) + ")");
   out.resize(size);
   return out;
 }
@@ -30,25 +30,25 @@ Bytes inflate_zlib(const Bytes& in, std::size_t expected, const std::string& whe
 // block a 4-byte compressed size and the data; a block whose compressed size equals its plain
 // size is stored uncompressed.
 Bytes inflate_lz4(const Bytes& in, const std::string& where) {
-  if (in.size() < 12) throw runtime_error(where, "corrupt LZ4 chunk (short header)");
+  if (in.size() < 12) throw user_error(where, "corrupt LZ4 chunk (short header)");
   const uint64_t total = big_endian(in.data(), 8);
   const uint64_t block = big_endian(in.data() + 8, 4);
-  if (block == 0 || total > (1ull << 34)) throw runtime_error(where, "corrupt LZ4 chunk (header)");
+  if (block == 0 || total > (1ull << 34)) throw user_error(where, "corrupt LZ4 chunk (header)");
   Bytes out(total);
   std::size_t pos = 12, done = 0;
   while (done < total) {
     const uint64_t plain = std::min<uint64_t>(block, total - done);
-    if (pos + 4 > in.size()) throw runtime_error(where, "corrupt LZ4 chunk (truncated)");
+    if (pos + 4 > in.size()) throw user_error(where, "corrupt LZ4 chunk (truncated)");
     const uint64_t packed = big_endian(in.data() + pos, 4);
     pos += 4;
-    if (pos + packed > in.size()) throw runtime_error(where, "corrupt LZ4 chunk (truncated block)");
+    if (pos + packed > in.size()) throw user_error(where, "corrupt LZ4 chunk (truncated block)");
     if (packed == plain) {
       std::copy_n(in.data() + pos, plain, out.data() + done);
     } else {
       int n = LZ4_decompress_safe(reinterpret_cast<const char*>(in.data() + pos),
                                   reinterpret_cast<char*>(out.data() + done), static_cast<int>(packed),
                                   static_cast<int>(plain));
-      if (n != static_cast<int>(plain)) throw runtime_error(where, "corrupt LZ4 chunk (block)");
+      if (n != static_cast<int>(plain)) throw user_error(where, "corrupt LZ4 chunk (block)");
     }
     pos += packed;
     done += plain;
@@ -58,13 +58,13 @@ Bytes inflate_lz4(const Bytes& in, const std::string& where) {
 
 Bytes inflate_blosc(const Bytes& in, const std::string& where) {
   size_t nbytes = 0, cbytes = 0, blocksize = 0;
-  if (in.size() < BLOSC_MIN_HEADER_LENGTH) throw runtime_error(where, "corrupt Blosc chunk (short header)");
+  if (in.size() < BLOSC_MIN_HEADER_LENGTH) throw user_error(where, "corrupt Blosc chunk (short header)");
   blosc_cbuffer_sizes(in.data(), &nbytes, &cbytes, &blocksize);
-  if (cbytes > in.size()) throw runtime_error(where, "corrupt Blosc chunk (truncated)");
+  if (cbytes > in.size()) throw user_error(where, "corrupt Blosc chunk (truncated)");
   Bytes out(nbytes);
   // The context API keeps concurrent workers independent of Blosc's global state.
   int n = blosc_decompress_ctx(in.data(), out.data(), out.size(), 1);
-  if (n < 0 || static_cast<size_t>(n) != nbytes) throw runtime_error(where, "corrupt Blosc chunk");
+  if (n < 0 || static_cast<size_t>(n) != nbytes) throw user_error(where, "corrupt Blosc chunk");
   return out;
 }
 
@@ -98,7 +98,7 @@ Bytes decode_chunk(Bytes data, const std::vector<Filter>& pipeline, uint32_t mas
     }
   }
   if (data.size() != expected_bytes)
-    throw runtime_error(where, "chunk decodes to " + std::to_string(data.size()) + " bytes, expected " +
+    throw user_error(where, "chunk decodes to " + std::to_string(data.size()) + " bytes, expected " +
                                    std::to_string(expected_bytes));
   return data;
 }

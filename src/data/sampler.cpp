@@ -1,5 +1,6 @@
 #include "segtrain/data/sampler.h"
 
+#include <algorithm>
 #include <numeric>
 #include <random>
 
@@ -55,6 +56,16 @@ void TrainSampler::set_position(Position p) {
   epoch_ = p.epoch;
   offset_ = static_cast<std::size_t>(p.offset);
   current_ = epoch_indices(epoch_);
+}
+
+ContinuedPosition continue_on(TrainSampler::Position old, int old_world, int new_world, std::size_t dataset_size) {
+  const int64_t new_per_rank = (static_cast<int64_t>(dataset_size) + new_world - 1) / new_world;
+  ContinuedPosition c;
+  c.global_offset = old.offset * old_world;
+  const int64_t offset = (c.global_offset + new_world - 1) / new_world;
+  c.skipped = offset * new_world - c.global_offset;
+  c.position = {old.epoch, std::min(offset, new_per_rank)};
+  return c;
 }
 
 std::vector<std::size_t> eval_indices(std::size_t dataset_size, int rank, int world_size) {

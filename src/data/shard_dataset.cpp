@@ -91,6 +91,7 @@ struct ShardDataset::Impl {
     static const std::regex pattern(R"((.+)-(\d{5})-of-(\d{5})\.h5)");
     std::map<int, fs::path> found;
     int declared = -1;
+    std::string stem;  // "train" of train-00000-of-00004.h5
     for (const auto& entry : fs::directory_iterator(dir)) {
       std::smatch m;
       const std::string file = entry.path().filename().string();
@@ -99,6 +100,7 @@ struct ShardDataset::Impl {
       if (declared >= 0 && count != declared)
         throw user_error(entry.path().string(), "shard counts disagree (" + std::to_string(count) + " vs " + std::to_string(declared) + ")");
       declared = count;
+      stem = m[1];
       found[std::stoi(m[2])] = entry.path();
     }
     if (found.empty()) throw user_error(dir.string(), "no shard files (<split>-00000-of-000NN.h5) in this folder");
@@ -106,7 +108,7 @@ struct ShardDataset::Impl {
       if (!found.count(i)) {
         char want[64];
         std::snprintf(want, sizeof want, "-%05d-of-%05d.h5", i, declared);
-        throw user_error((dir / want).string(), "shard " + std::to_string(i) + " of " + std::to_string(declared) + " is missing");
+        throw user_error((dir / (stem + want)).string(), "shard " + std::to_string(i) + " of " + std::to_string(declared) + " is missing");
       }
     }
     for (const auto& [index, path] : found) open_shard(index, path, declared);
@@ -183,6 +185,22 @@ const DatasetInfo& ShardDataset::info() const { return impl_->info; }
 const std::string& ShardDataset::name(std::size_t index) const { return impl_->names.at(index); }
 std::array<int64_t, 2> ShardDataset::shape(std::size_t index) const { return impl_->shapes.at(index); }
 
+namespace {
+
+// A label that is neither a class id nor 255 (ignore) would reach the loss as an index out of
+// range (torch's long "Target 9 is out of bounds") or skew the metrics without a word.
+void check_labels(const RawSample& sample, std::size_t num_classes, const std::string& where) {
+  const at::Tensor label = sample.label;
+  const at::Tensor bad = label.ge(static_cast<int64_t>(num_classes)).logical_and_(label.ne(kIgnoreLabel));
+  if (!bad.any().item<bool>()) return;
+  const int value = label.masked_select(bad)[0].item<uint8_t>();
+  throw user_error(where + " ('" + sample.name + "')",
+                   "label " + std::to_string(value) + " is not a class id (the dataset has " +
+                       std::to_string(num_classes) + " classes; 255 = ignore)");
+}
+
+}  // namespace
+
 RawSample ShardDataset::read(std::size_t index) const {
   const Shard& shard = impl_->shards.at(impl_->shard_of.at(index));
   char dataset[32];
@@ -195,14 +213,14 @@ RawSample ShardDataset::read(std::size_t index) const {
   {
     std::lock_guard<std::mutex> lock(hdf5_lock());
     Id ds{H5Dopen2(shard.file, dataset, H5P_DEFAULT), H5Dclose};
-    if (ds.id < 0) throw runtime_error(where, "sample dataset missing (damaged shard)");
+    if (ds.id < 0) throw user_error(where, "sample dataset missing (damaged shard)");
     hsize_t offset[3] = {0, 0, 0};
     hsize_t nbytes = 0;
     if (H5Dget_chunk_storage_size(ds.id, offset, &nbytes) < 0 || nbytes == 0)
-      throw runtime_error(where, "cannot locate the sample's chunk (damaged shard)");
+      throw user_error(where, "cannot locate the sample's chunk (damaged shard)");
     raw.resize(nbytes);
     if (H5Dread_chunk(ds.id, H5P_DEFAULT, offset, &mask, raw.data()) < 0)
-      throw runtime_error(where, "cannot read the sample's chunk (truncated shard?)");
+      throw user_error(where, "cannot read the sample's chunk (truncated shard?)");
     Id plist{H5Dget_create_plist(ds.id), H5Pclose};
     const int n = H5Pget_nfilters(plist.id);
     for (int k = 0; k < n; ++k) {
@@ -221,7 +239,9 @@ RawSample ShardDataset::read(std::size_t index) const {
       decode_chunk(std::move(raw), pipeline, mask, static_cast<std::size_t>(h * w * 4), 1, where));
   // Image and label are views of the decoded chunk (no copy); the tensor owns the buffer.
   at::Tensor hw4 = at::from_blob(plain->data(), {h, w, 4}, [plain](void*) { delete plain; }, at::kByte);
-  return {impl_->names[index], hw4.narrow(2, 0, 3), hw4.select(2, 3)};
+  RawSample sample{impl_->names[index], hw4.narrow(2, 0, 3), hw4.select(2, 3)};
+  check_labels(sample, impl_->info.classes.size(), where);
+  return sample;
 }
 
 }  // namespace segtrain::data

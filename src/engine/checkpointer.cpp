@@ -6,6 +6,7 @@
 
 #include "segtrain/core/error.h"
 #include "segtrain/core/logging.h"
+#include "segtrain/dist/world.h"
 #include "segtrain/io/checkpoint/checkpoint_file.h"
 #include "segtrain/io/checkpoint/optimizer_state.h"
 #include "segtrain/models/weights.h"
@@ -26,7 +27,7 @@ std::string Checkpointer::encode(const IterationState& s) const {
   if (!hook_msgs_.empty()) c.meta["hook_msgs"] = hook_msgs_;
   c.state_dict = models::state_dict(*model_);
   if (save_optimizer_) c.optimizer = io::optimizer_state(*optimizer_.impl, optimizer_.type, model_->named_parameters());
-  c.sampler = io::SamplerState{s.position.epoch, s.position.offset};
+  c.sampler = io::SamplerState{s.position.epoch, s.position.offset, world_.size()};
   c.rng = at::detail::getDefaultCPUGenerator().get_state();
   return io::encode_checkpoint(c);
 }
@@ -86,6 +87,7 @@ ResumePoint Checkpointer::resume(const fs::path& file) {
   ResumePoint point;
   point.iter = c.meta.at("iter").get<int64_t>();
   point.position = {c.sampler->epoch, c.sampler->offset};
+  point.world_size = c.sampler->world_size > 0 ? static_cast<int>(c.sampler->world_size) : world_.size();
   if (c.meta.contains("seed") && c.meta["seed"].is_number_integer()) point.seed = c.meta["seed"].get<uint64_t>();
   if (c.meta.contains("hook_msgs") && c.meta["hook_msgs"].is_object()) hook_msgs_ = c.meta["hook_msgs"];
   return point;

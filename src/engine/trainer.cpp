@@ -53,11 +53,11 @@ Trainer::Trainer(const TrainOptions& options, dist::World& world)
   torch::manual_seed(seed_);
   parts_ = build_model(cfg_, world_, *train_set_, data_cfg_.train->dir);  // collective
   optimizer_ = build_optimizer(cfg_.at("optimizer"), *parts_.model);
-  open_work_dir();
-
   if (settings_.deterministic) at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/false);
   at::globalContext().setBenchmarkCuDNN(settings_.cudnn_benchmark);
   const ResumePoint resumed = load_or_resume();
+  // Only now, with every file the run was given read and checked, is the work_dir touched.
+  open_work_dir();
   dist::broadcast_module_state(*parts_.model, *parts_.comm);  // rank 0's weights everywhere
 
   // One rank has nothing to average: no reducer, no copies of every gradient into buckets.
@@ -69,7 +69,7 @@ Trainer::Trainer(const TrainOptions& options, dist::World& world)
   }
   const int workers = std::max(1, data_cfg_.workers_per_gpu);
   data::TrainSampler sampler(train_set_->size(), world_.rank(), world_.size(), seed_);
-  sampler.set_position(resumed.position);
+  sampler.set_position(resumed.position);  // continue_on'd in load_or_resume when the world changed
   loader_ = data::Loader::train(train_set_, data_cfg_.train->pipeline, std::move(sampler),
                                 {.batch_size = data_cfg_.samples_per_gpu, .workers = workers,
                                  .prefetch = 2 * workers, .seed = seed_, .pin_memory = parts_.device.is_cuda()});
@@ -129,8 +129,18 @@ ResumePoint Trainer::load_or_resume() {
                           : "auto-resume: no checkpoint in the work_dir, starting from iteration 0");
   }
   if (!resume_from) return {};
-  const ResumePoint point = checkpointer_->resume(*resume_from);
+  ResumePoint point = checkpointer_->resume(*resume_from);
   log::info(c10::str("resumed from ", resume_from->string(), " at iteration ", point.iter));
+  if (point.world_size != world_.size()) {
+    const auto c = data::continue_on(point.position, point.world_size, world_.size(), train_set_->size());
+    log::warn(c10::str("the checkpoint's run had ", point.world_size, " rank(s), this one has ", world_.size(),
+                       ": the global batch is now ", world_.size() * data_cfg_.samples_per_gpu, " (was ",
+                       point.world_size * data_cfg_.samples_per_gpu, "); the data order goes on at sample ",
+                       c.global_offset, " of epoch ", point.position.epoch,
+                       c.skipped == 0 ? std::string(", exactly")
+                                      : c10::str(", skipping ", c.skipped, " sample(s) of that epoch")));
+    point.position = c.position;
+  }
   // The data order and augmentations derive from the seed: keep the run's own unless one is given.
   if (point.seed && !settings_.seed && *point.seed != seed_) {
     seed_ = *point.seed;

@@ -5,6 +5,8 @@
   OUT/bzip2/train/          a shard with a filter segtrain does not read (bzip2)
   OUT/truncated/train/      a shard cut in half
   OUT/missing/train/        shard 1 of 2 removed
+  OUT/bad_label/train/      2 classes; sample 'ok' is fine, sample 'nine' has a label 9
+  OUT/wrong_size/train/     a sample whose chunk is smaller than its index says
 """
 import os
 import shutil
@@ -50,6 +52,24 @@ def main(out):
     w.add("only", np.zeros((4, 5, 3), np.uint8), np.zeros((4, 5), np.uint8))
     w.finish()
 
+    two_classes = {"classes": np.array(["a", "b"], dtype=object), "palette": np.zeros((2, 3), np.uint8),
+                   "reduce_zero_label": np.uint8(0), "source_layout": "custom"}
+    os.makedirs(os.path.join(out, "bad_label", "train"))
+    w = shard_writer.ShardWriter(os.path.join(out, "bad_label", "train"), "train", 10, "none", two_classes)
+    w.add("ok", np.zeros((4, 5, 3), np.uint8), np.array([[0, 1, 255, 1, 0]] * 4, np.uint8))
+    nine = np.zeros((4, 5), np.uint8)
+    nine[2, 3] = 9
+    w.add("nine", np.zeros((4, 5, 3), np.uint8), nine)
+    w.finish()
+
+    os.makedirs(os.path.join(out, "wrong_size", "train"))
+    w = shard_writer.ShardWriter(os.path.join(out, "wrong_size", "train"), "train", 10, "gzip", two_classes)
+    w.add("small", np.zeros((4, 5, 3), np.uint8), np.zeros((4, 5), np.uint8))
+    w.finish()
+    (shard,) = glob_h5(os.path.join(out, "wrong_size", "train"))
+    with h5py.File(shard, "r+") as f:  # the index says 8 x 5: the chunk decodes to 4 x 5 x 4 bytes
+        f["index/shapes"][0] = (8, 5)
+
     shutil.copytree(os.path.join(out, "gzip"), os.path.join(out, "truncated"))
     victim = os.path.join(out, "truncated", "train", "train-00001-of-00003.h5")
     size = os.path.getsize(victim)
@@ -57,6 +77,10 @@ def main(out):
         f.truncate(size // 2)
     shutil.copytree(os.path.join(out, "gzip"), os.path.join(out, "missing"))
     os.remove(os.path.join(out, "missing", "train", "train-00001-of-00003.h5"))
+
+
+def glob_h5(folder):
+    return sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.endswith(".h5"))
 
 
 def glob_png(folder):

@@ -63,3 +63,30 @@ TEST(EvalIndices, EverySampleExactlyOnce) {
     EXPECT_EQ(all, want);
   }
 }
+
+// Resuming on another number of ranks: what the old ranks took of the epoch and what the new
+// ranks will take cover the epoch with no sample twice, and exactly `skipped` samples left out.
+TEST(TrainSampler, ContinueOnAnotherWorldNeitherRepeatsNorLosesMoreThanItSays) {
+  const std::size_t n = 12;
+  struct Case { int old_world, new_world; int64_t offset, want_offset, want_skipped; };
+  for (const auto& c : {Case{2, 1, 3, 6, 0}, Case{1, 2, 5, 3, 1}, Case{2, 3, 2, 2, 2}, Case{4, 2, 3, 6, 0}}) {
+    const auto next = continue_on({5, c.offset}, c.old_world, c.new_world, n);
+    EXPECT_EQ(next.position.epoch, 5);
+    EXPECT_EQ(next.position.offset, c.want_offset) << c.old_world << " -> " << c.new_world;
+    EXPECT_EQ(next.skipped, c.want_skipped) << c.old_world << " -> " << c.new_world;
+    std::multiset<std::size_t> taken;
+    for (int r = 0; r < c.old_world; ++r) {
+      const auto mine = TrainSampler(n, r, c.old_world, 9).epoch_indices(5);
+      taken.insert(mine.begin(), mine.begin() + c.offset);
+    }
+    for (int r = 0; r < c.new_world; ++r) {
+      TrainSampler s(n, r, c.new_world, 9);
+      s.set_position(next.position);
+      const auto mine = s.epoch_indices(5);
+      taken.insert(mine.begin() + next.position.offset, mine.end());
+    }
+    const std::set<std::size_t> distinct(taken.begin(), taken.end());
+    EXPECT_EQ(distinct.size(), taken.size()) << "a sample twice: " << c.old_world << " -> " << c.new_world;
+    EXPECT_EQ(n - distinct.size(), static_cast<std::size_t>(c.want_skipped)) << c.old_world << " -> " << c.new_world;
+  }
+}

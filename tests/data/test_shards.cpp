@@ -39,7 +39,7 @@ INSTANTIATE_TEST_SUITE_P(EveryCompression, Shards, ::testing::Values("none", "gz
 
 TEST(ShardErrors, MissingShardIsNamed) {
   EXPECT_SEGTRAIN_ERROR(data::ShardDataset(test_data() / "missing" / "train"), ErrorKind::User,
-                        "-00001-of-00003.h5: shard 1 of 3 is missing");
+                        "/train/train-00001-of-00003.h5: shard 1 of 3 is missing");
 }
 
 TEST(ShardErrors, TruncatedShardIsNamed) {
@@ -51,6 +51,17 @@ TEST(ShardErrors, UnsupportedFilterIsAClearError) {
   data::ShardDataset ds(test_data() / "bzip2" / "train");
   EXPECT_SEGTRAIN_ERROR(ds.read(0), ErrorKind::User, "HDF5 filter 307");
   EXPECT_SEGTRAIN_ERROR(ds.read(0), ErrorKind::User, "is not supported");
+}
+
+TEST(ShardErrors, ALabelOutsideTheClassesNamesTheSampleAndValue) {
+  data::ShardDataset ds(test_data() / "bad_label" / "train");
+  EXPECT_NO_THROW(ds.read(0));  // 0, 1 and 255 (ignore) are fine
+  EXPECT_SEGTRAIN_ERROR(ds.read(1), ErrorKind::User, "samples/000001 ('nine'): label 9 is not a class id (the dataset has 2 classes");
+}
+
+TEST(ShardErrors, AChunkOfTheWrongSizeIsTheShardsFault) {
+  data::ShardDataset ds(test_data() / "wrong_size" / "train");
+  EXPECT_SEGTRAIN_ERROR(ds.read(0), ErrorKind::User, "chunk decodes to 80 bytes, expected 160");
 }
 
 TEST(ShardErrors, NoSuchFolder) {

@@ -128,8 +128,27 @@ check "auto-resume ends where the uninterrupted run does" ./scripts/py -c "$SAME
 expect_exit 0 "auto-resume in an empty work_dir starts fresh" -- "$SEGTRAIN" "$DEMO" --work-dir "$T/fresh" --auto-resume "${RUN[@]}" runner.max_iters=2
 check "fresh start is logged" grep -q "auto-resume: no checkpoint in the work_dir" "$T"/fresh/*.log
 head -c 1000 "$T/full/latest.pth" > "$T/torn.pth"
-expect_exit 2 "--resume-from a torn checkpoint" -- "$SEGTRAIN" "$DEMO" --work-dir "$T/wd4" --resume-from "$T/torn.pth" "${RUN[@]}"
+# Into an existing work_dir: a mistake found before the run starts leaves it byte-identical.
+before="$(cd "$T/wd2" && find . -type f | sort | xargs sha1sum)"
+expect_exit 2 "--resume-from a torn checkpoint" -- "$SEGTRAIN" "$DEMO" --work-dir "$T/wd2" --resume-from "$T/torn.pth" "${RUN[@]}"
 check "names the file" contains "$ERR" "$T/torn.pth: cannot read the checkpoint"
+check "the existing work_dir is untouched" test "$before" = "$(cd "$T/wd2" && find . -type f | sort | xargs sha1sum)"
+# Resumed on fewer ranks (a requeued job on fewer nodes): a 2-rank run checkpointed at iteration 3
+# (each rank took 6 samples of 8: epoch 1, 2 samples per rank, so global sample 4 of epoch 1) goes
+# on on 1 rank at global sample 4 of epoch 1 (the epoch's permutation is the same for any number
+# of ranks: samples 0-3 are not repeated, 4-7 are not skipped) and trains to the end: 6 more
+# samples from there end at epoch 2, offset 2, which the last checkpoint must say.
+expect_exit 0 "2 ranks, 3 iterations" -- mpirun --oversubscribe --bind-to none -np 2 "$SEGTRAIN" "$DEMO" --work-dir "$T/two" "${RUN[@]}" runner.max_iters=3 checkpoint_config.interval=3 evaluation.interval=100
+expect_exit 0 "resumed on 1 rank" -- "$SEGTRAIN" "$DEMO" --work-dir "$T/one" --resume-from "$T/two/iter_3.pth" "${RUN[@]}" runner.max_iters=6 checkpoint_config.interval=3 evaluation.interval=100
+check "the change of ranks is logged, with the data position" grep -q "the checkpoint's run had 2 rank(s), this one has 1: the global batch is now 2 (was 4); the data order goes on at sample 4 of epoch 1, exactly" "$T"/one/*.log
+check "trained to the end" grep -q 'Iter \[6/6\]' "$T"/one/*.log
+check "the data position at the end is epoch 2, offset 2 of 1 rank" ./scripts/py -c "
+import sys, torch
+a = torch.load(sys.argv[1], weights_only=False)['sampler']; b = torch.load(sys.argv[2], weights_only=False)['sampler']
+assert a == {'epoch': 1, 'offset': 2, 'world_size': 2}, a
+assert b == {'epoch': 2, 'offset': 2, 'world_size': 1}, b
+" "$T/two/iter_3.pth" "$T/one/iter_6.pth"
+
 # checkpoint_config.save_optimizer=False: --auto-resume takes such a file (a fresh optimizer,
 # logged), and max_keep_ckpts counts the iter_N.pth of the run before the resume.
 NOOPT=("${RUN[@]}" checkpoint_config.interval=2 checkpoint_config.save_optimizer=False evaluation.interval=100)

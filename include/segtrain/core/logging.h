@@ -12,7 +12,8 @@ namespace segtrain::log {
 
 // Sets up the console side for this rank. Safe to call again (e.g. once the rank is known).
 void init(int rank);
-// Rank 0: also write everything to `file`. Other ranks: no-op.
+// Rank 0: also write everything to `file`, starting with the lines logged before it (up to
+// 10000). Other ranks: no-op.
 void add_file(const std::filesystem::path& file);
 
 void info(const std::string& message);

@@ -38,6 +38,18 @@ class TrainSampler {
   std::vector<std::size_t> current_;
 };
 
+// Resuming on another number of ranks (a job requeued onto fewer nodes): the position, on
+// `new_world` ranks, of the stream that stood at `old` on `old_world` ranks. The epoch's
+// permutation does not depend on the world, so the global order goes on where it stopped: at
+// global position offset * old_world of the epoch. When that is not a multiple of new_world,
+// the position is rounded up, and `skipped` samples of the epoch are not trained on.
+struct ContinuedPosition {
+  TrainSampler::Position position;
+  int64_t global_offset = 0;  // samples of the epoch taken by all ranks together
+  int64_t skipped = 0;
+};
+ContinuedPosition continue_on(TrainSampler::Position old, int old_world, int new_world, std::size_t dataset_size);
+
 std::vector<std::size_t> eval_indices(std::size_t dataset_size, int rank, int world_size);
 
 // A 64-bit seed mixed from parts (splitmix64): per-sample randomness from (seed, epoch, index).

@@ -25,6 +25,9 @@ struct DatasetInfo {
   std::string compression;
 };
 
+// The label value of pixels that count for nothing (MMSeg's ignore_index).
+inline constexpr uint8_t kIgnoreLabel = 255;
+
 struct RawSample {
   std::string name;
   // Views of one H x W x 4 buffer (not contiguous): .contiguous() where that matters.
@@ -43,7 +46,8 @@ class ShardDataset {
   const DatasetInfo& info() const;
   const std::string& name(std::size_t index) const;
   std::array<int64_t, 2> shape(std::size_t index) const;  // (H, W)
-  // Thread-safe.
+  // Thread-safe. A damaged sample, or a label that is neither a class id nor kIgnoreLabel, is
+  // a user error naming the shard, the sample and the value.
   RawSample read(std::size_t index) const;
 
   struct Impl;

@@ -18,7 +18,8 @@ namespace segtrain::engine {
 // Where a resumed run continues.
 struct ResumePoint {
   int64_t iter = 0;
-  data::TrainSampler::Position position;
+  data::TrainSampler::Position position;  // per rank, of a run on `world_size` ranks
+  int world_size = 1;
   std::optional<uint64_t> seed;  // the run's seed, when the checkpoint has one
 };
 

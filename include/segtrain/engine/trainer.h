@@ -1,9 +1,10 @@
 #pragma once
 // segtrain's run: MMSeg's tools/train.py + apis/train.py, Detectron2's DefaultTrainer. The
 // constructor turns the config and the command line into the parts of a run, in this order:
-// settings and data checked (nothing touched yet), seed, model on the device and its
-// communicator, optimizer, work_dir and logs (rank 0), load_from or resume, rank 0's weights
-// everywhere, gradient reducer, loader, runner and hooks. train() runs it. Both are collective.
+// settings and data checked, seed, model on the device and its communicator, optimizer,
+// load_from or resume; only then the work_dir and its logs (rank 0; a mistake found before
+// leaves an existing work_dir as it was), rank 0's weights everywhere, gradient reducer,
+// loader, runner and hooks. train() runs it. Both are collective.
 #include <memory>
 #include <optional>
 

@@ -86,6 +86,7 @@ std::string encode_checkpoint(const Checkpoint& c) {
     auto sampler = make_dict();
     sampler.insert("epoch", c.sampler->epoch);
     sampler.insert("offset", c.sampler->offset);
+    sampler.insert("world_size", c.sampler->world_size);
     root.insert("sampler", sampler);
   }
   if (c.rng.defined()) root.insert("rng", c.rng);
@@ -104,7 +105,8 @@ Checkpoint decode_checkpoint(const std::string& bytes, const std::string& file) 
   c.state_dict = tensors_of(root.at("state_dict").dict(), file, "state_dict");
   if (dict.contains("optimizer")) c.optimizer = root.at("optimizer").value();
   const auto sampler = root.at("sampler", "not a segtrain checkpoint for resuming");
-  c.sampler = SamplerState{sampler.at("epoch").count(), sampler.at("offset").count()};
+  c.sampler = SamplerState{sampler.at("epoch").count(), sampler.at("offset").count(),
+                           sampler.has("world_size") ? sampler.at("world_size").count() : 0};
   c.rng = root.at("rng", "not a segtrain checkpoint for resuming").tensor();
   return c;
 }

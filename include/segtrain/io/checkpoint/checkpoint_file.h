@@ -6,7 +6,7 @@
 //    'state_dict': {name: tensor},
 //    'optimizer': {'type': 'SGD' | 'AdamW', 'state': {param name: {...}}}  (optimizer_state.h;
 //                 absent with checkpoint_config.save_optimizer: false),
-//    'sampler': {'epoch': e, 'offset': o},  'rng': uint8 tensor (torch's CPU generator)}
+//    'sampler': {'epoch': e, 'offset': o, 'world_size': w},  'rng': uint8 tensor (torch's CPU generator)}
 // Reading a file a user gave never ends in a c10::Error: a missing or mistyped entry is a
 // one-line user error naming the file and the key.
 #include <ATen/core/ivalue.h>
@@ -25,7 +25,8 @@ using StateDict = std::vector<std::pair<std::string, at::Tensor>>;
 // Where the training sampler's stream stands (data::TrainSampler::Position).
 struct SamplerState {
   int64_t epoch = 0;
-  int64_t offset = 0;
+  int64_t offset = 0;       // per rank
+  int64_t world_size = 0;   // of the run that saved it; 0 in files written before it was saved
 };
 
 struct Checkpoint {
