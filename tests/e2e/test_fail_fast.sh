@@ -6,12 +6,9 @@ set -u
 SEGTRAIN="$(realpath "$1")"
 SEGTEST="$(realpath "$2")"
 cd "$(dirname "$0")/../.."
-source tests/cli/lib.sh
-export OMP_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+source tests/e2e/e2e_lib.sh
 T="$(mktemp -d)"; trap 'rm -rf "$T"' EXIT
-./scripts/py scripts/make_synthetic_dataset.py "$T/png" --train 8 --val 4 --size 48x40 >/dev/null
-./scripts/py scripts/convert_dataset.py cityscapes "$T/png" "$T/shards" --num-classes 8 --workers 1 >/dev/null 2>&1
-DEMO=configs/demo/fcn_r18-d8_64x64_2k_synthetic.yaml
+tiny_shards "$T"
 DATA=("data.train.data_root=$T/shards" "data.val.data_root=$T/shards" "data.test.data_root=$T/shards"
       runner.max_iters=2 data.samples_per_gpu=2 "data.train.pipeline.2.img_scale=[48,40]" "data.val.pipeline.1.img_scale=[48,40]")
 HOST="$(hostname)"

@@ -5,8 +5,7 @@
 set -u
 SEGTRAIN="$(realpath "$1")"
 cd "$(dirname "$0")/../.."
-source tests/cli/lib.sh
-export OMP_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+source tests/e2e/e2e_lib.sh
 T="$(mktemp -d)"
 JOB=""
 cleanup() {  # whatever happened, no process of the test is left stopped or running
@@ -15,9 +14,7 @@ cleanup() {  # whatever happened, no process of the test is left stopped or runn
   rm -rf "$T"
 }
 trap cleanup EXIT
-./scripts/py scripts/make_synthetic_dataset.py "$T/png" --train 8 --val 4 --size 48x40 >/dev/null
-./scripts/py scripts/convert_dataset.py cityscapes "$T/png" "$T/shards" --num-classes 8 --workers 1 >/dev/null 2>&1
-DEMO=configs/demo/fcn_r18-d8_64x64_2k_synthetic.yaml
+tiny_shards "$T"
 
 mpirun --oversubscribe --bind-to none -np 2 "$SEGTRAIN" "$DEMO" --work-dir "$T/wd" --options \
   "data.train.data_root=$T/shards" "data.val.data_root=$T/shards" data.samples_per_gpu=2 \
