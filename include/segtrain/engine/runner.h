@@ -3,7 +3,9 @@
 // short, and everything else (lr schedule, logging, checkpoints, evaluation, preemption) is a
 // hook called before and after the run and each iteration. Hooks get what they work on when
 // they are made, and see the loop only through IterationState. Every rank runs the same loop;
-// hooks that talk across ranks do so at the same iterations on every rank.
+// hooks that talk across ranks do so at the same iterations on every rank. A NaN or Inf loss
+// (or gradient, averaged over ranks) stops the run before the optimizer step: a runtime error
+// naming the iteration and the loss, on every rank at the same iteration.
 #include <torch/types.h>
 
 #include <map>
