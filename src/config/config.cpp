@@ -6,6 +6,7 @@
 #include "segtrain/config/emit.h"
 #include "segtrain/config/inherit.h"
 #include "segtrain/config/override.h"
+#include "segtrain/config/tree_check.h"
 #include "segtrain/core/suggest.h"
 
 namespace segtrain::config {
@@ -145,6 +146,7 @@ Config Config::from_string(const std::string& text, const std::string& name) {
   }
   if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
   if (!root.IsMap()) throw user_error(name, "the top level must be a map of keys");
+  check_tree(root, name);
   return Config(merge(YAML::Node(YAML::NodeType::Map), root, name), name);
 }
 
@@ -152,6 +154,7 @@ std::vector<std::string> Config::apply_overrides(const std::vector<std::string>&
   std::vector<std::string> warnings;
   for (const auto& a : assignments) {
     auto w = apply_override(root_, a);
+    check_tree(root_, "--options " + a);  // a value nested too deep would not load back
     warnings.insert(warnings.end(), w.begin(), w.end());
   }
   return warnings;

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "segtrain/config/scalar.h"
+#include "segtrain/config/tree_check.h"
 #include "segtrain/core/error.h"
 
 namespace segtrain::config {
@@ -63,6 +64,7 @@ YAML::Node read_yaml(const fs::path& file, const std::vector<fs::path>& chain) {
   }
   if (root.IsNull()) return YAML::Node(YAML::NodeType::Map);
   if (!root.IsMap()) throw user_error(file.string(), "the top level must be a map of keys");
+  check_tree(root, file.string());
   return expand_merge_keys(root, file.string());
 }
 

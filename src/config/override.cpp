@@ -1,6 +1,7 @@
 #include "segtrain/config/override.h"
 
 #include "segtrain/config/scalar.h"
+#include "segtrain/config/tree_check.h"
 #include "segtrain/core/error.h"
 #include "segtrain/core/suggest.h"
 
@@ -105,8 +106,9 @@ std::vector<std::string> split_key(const std::string& key) {
   }
 }
 
+// Up to 9 digits: a list index, and std::stoul cannot overflow on it.
 bool is_index(const std::string& s) {
-  return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+  return !s.empty() && s.size() <= 9 && s.find_first_not_of("0123456789") == std::string::npos;
 }
 
 std::vector<std::string> map_keys(const YAML::Node& map) {
@@ -127,8 +129,13 @@ std::vector<std::string> apply_override(YAML::Node& root, const std::string& ass
   if (eq == std::string::npos) throw user_error(where, "expected KEY=VALUE");
   const std::string key = trim(assignment.substr(0, eq));
   const auto parts = split_key(key);
-  for (const auto& p : parts)
+  for (const auto& p : parts) {
     if (p.empty()) throw user_error(where, "empty part in key '" + key + "'");
+    // Inheritance is over once overrides apply: these keys would only end up in the dump.
+    if (p == "_base_" || p == "_delete_")
+      throw user_error(where, "'" + p + "' belongs in config files; an override replaces the value itself");
+    if (!is_key_text(p)) throw user_error(where, "the key holds a control character or a byte outside ASCII");
+  }
   YAML::Node value = parse_value(assignment.substr(eq + 1), where);
 
   std::vector<std::string> warnings;

@@ -3,12 +3,15 @@
 #include <algorithm>
 #include <cctype>
 #include <ctime>
+#include <mutex>
 
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/spdlog.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/ringbuffer_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
+
+#include "segtrain/core/error.h"
 
 namespace segtrain::log {
 namespace {
@@ -19,6 +22,23 @@ std::shared_ptr<spdlog::logger> g_logger;
 // given before it touches the work_dir): the file starts with them.
 constexpr std::size_t kEarlyLines = 10000;
 std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> g_early;
+
+// spdlog reports a failed write (a full disk under the log file) to an error handler and goes
+// on; the first one is kept here for the run to stop on (throw_if_a_write_failed).
+std::mutex g_failure_mutex;
+std::string g_failure;
+std::string g_file;
+
+void remember_failure(const std::string& message) {
+  std::lock_guard<std::mutex> lock(g_failure_mutex);
+  if (!g_failure.empty()) return;
+  // spdlog's message: "Failed writing to file F: REASON" / "Failed flush to file F: REASON".
+  const auto reason = message.rfind(": ");
+  if (!g_file.empty() && message.find(g_file) != std::string::npos && reason != std::string::npos)
+    g_failure = g_file + ": cannot write: " + message.substr(reason + 2);
+  else
+    g_failure = "log: " + message;
+}
 
 // %* prints the level as MMSeg (Python logging) does: INFO, WARNING, ERROR.
 class UpperLevelFlag : public spdlog::custom_flag_formatter {
@@ -60,10 +80,15 @@ void init(int rank) {
   g_logger->set_formatter(make_formatter(rank == 0 ? "" : "[rank " + std::to_string(rank) + "] "));
   g_logger->set_level(rank == 0 ? spdlog::level::info : spdlog::level::warn);
   g_logger->flush_on(spdlog::level::info);
+  g_logger->set_error_handler(remember_failure);
 }
 
 void add_file(const std::filesystem::path& file) {
   if (g_rank != 0) return;
+  {
+    std::lock_guard<std::mutex> lock(g_failure_mutex);
+    g_file = file.string();
+  }
   auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(file.string());
   sink->set_formatter(make_formatter(""));
   auto& sinks = logger().sinks();
@@ -87,6 +112,13 @@ std::string timestamp() {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y%m%d_%H%M%S", &tm);
   return buf;
+}
+
+void throw_if_a_write_failed() {
+  std::lock_guard<std::mutex> lock(g_failure_mutex);
+  if (g_failure.empty()) return;
+  const auto colon = g_failure.find(": ");
+  throw runtime_error(g_failure.substr(0, colon), g_failure.substr(colon + 2));
 }
 
 }  // namespace segtrain::log

@@ -17,6 +17,15 @@ uint64_t big_endian(const uint8_t* p, int bytes) {
   return v;
 }
 
+// A compressed stream says how large it decodes; a damaged one may say terabytes. No stage of a
+// sample's pipeline holds much more than the sample (compressed data of an inner filter can
+// exceed it only by its framing), so far more is damage, not a reason to allocate.
+void check_declared_size(uint64_t declared, std::size_t sample_bytes, const char* codec, const std::string& where) {
+  if (declared > sample_bytes + sample_bytes / 2 + 4096)
+    throw user_error(where, std::string("corrupt ") + codec + " chunk (declares " + std::to_string(declared) +
+                                " bytes for a sample of " + std::to_string(sample_bytes) + ")");
+}
+
 Bytes inflate_zlib(const Bytes& in, std::size_t expected, const std::string& where) {
   Bytes out(expected);
   uLongf size = out.size();
@@ -29,11 +38,12 @@ Bytes inflate_zlib(const Bytes& in, std::size_t expected, const std::string& whe
 // The HDF5 LZ4 filter (32004): 8-byte total size, 4-byte block size (big-endian), then per
 // block a 4-byte compressed size and the data; a block whose compressed size equals its plain
 // size is stored uncompressed.
-Bytes inflate_lz4(const Bytes& in, const std::string& where) {
+Bytes inflate_lz4(const Bytes& in, std::size_t sample_bytes, const std::string& where) {
   if (in.size() < 12) throw user_error(where, "corrupt LZ4 chunk (short header)");
   const uint64_t total = big_endian(in.data(), 8);
   const uint64_t block = big_endian(in.data() + 8, 4);
-  if (block == 0 || total > (1ull << 34)) throw user_error(where, "corrupt LZ4 chunk (header)");
+  if (block == 0) throw user_error(where, "corrupt LZ4 chunk (header)");
+  check_declared_size(total, sample_bytes, "LZ4", where);
   Bytes out(total);
   std::size_t pos = 12, done = 0;
   while (done < total) {
@@ -56,11 +66,12 @@ Bytes inflate_lz4(const Bytes& in, const std::string& where) {
   return out;
 }
 
-Bytes inflate_blosc(const Bytes& in, const std::string& where) {
+Bytes inflate_blosc(const Bytes& in, std::size_t sample_bytes, const std::string& where) {
   size_t nbytes = 0, cbytes = 0, blocksize = 0;
   if (in.size() < BLOSC_MIN_HEADER_LENGTH) throw user_error(where, "corrupt Blosc chunk (short header)");
   blosc_cbuffer_sizes(in.data(), &nbytes, &cbytes, &blocksize);
   if (cbytes > in.size()) throw user_error(where, "corrupt Blosc chunk (truncated)");
+  check_declared_size(nbytes, sample_bytes, "Blosc", where);
   Bytes out(nbytes);
   // The context API keeps concurrent workers independent of Blosc's global state.
   int n = blosc_decompress_ctx(in.data(), out.data(), out.size(), 1);
@@ -89,8 +100,8 @@ Bytes decode_chunk(Bytes data, const std::vector<Filter>& pipeline, uint32_t mas
     switch (f.id) {
       case kDeflate: data = inflate_zlib(data, expected_bytes, where); break;
       case kShuffle: data = unshuffle(data, element_size); break;
-      case kLz4: data = inflate_lz4(data, where); break;
-      case kBlosc: data = inflate_blosc(data, where); break;
+      case kLz4: data = inflate_lz4(data, expected_bytes, where); break;
+      case kBlosc: data = inflate_blosc(data, expected_bytes, where); break;
       default:
         throw user_error(where, "HDF5 filter " + std::to_string(f.id) + (f.name.empty() ? "" : " (" + f.name + ")") +
                                     " is not supported; segtrain reads " + supported_filters() +

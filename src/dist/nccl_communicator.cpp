@@ -173,7 +173,9 @@ std::vector<at::Tensor> NcclCommunicator::allgather(const at::Tensor& tensor) {
   state_->launch(device_, {rows, all_rows}, [&](cudaStream_t stream) {
     check_nccl(ncclAllGather(rows.data_ptr(), all_rows.data_ptr(), 1, ncclInt64, comm, stream), "ncclAllGather");
   })->wait();
-  std::vector<int64_t> counts(all_rows.cpu().data_ptr<int64_t>(), all_rows.cpu().data_ptr<int64_t>() + size());
+  // One host copy: both ends of the range must point into the same buffer.
+  const at::Tensor host_rows = all_rows.cpu();
+  std::vector<int64_t> counts(host_rows.data_ptr<int64_t>(), host_rows.data_ptr<int64_t>() + size());
   const int64_t max_rows = *std::max_element(counts.begin(), counts.end());
   auto padded_shape = src.sizes().vec();
   padded_shape[0] = max_rows;

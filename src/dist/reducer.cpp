@@ -120,15 +120,31 @@ struct Reducer::Impl : std::enable_shared_from_this<Reducer::Impl> {
     }
   }
 
+  // DDP's rule with find_unused_parameters: a parameter unused on this rank counts as zero in
+  // the average, and one that no rank used keeps no gradient (SGD's momentum and weight decay
+  // then do not move it, as in MMSeg). Knowing that takes one more collective, only then.
+  std::vector<bool> used_by_any_rank(const std::vector<std::size_t>& unused_here) {
+    std::vector<bool> used(params.size(), true);
+    if (!options.find_unused_parameters) return used;
+    std::vector<float> here(params.size(), 1.0f);
+    for (std::size_t i : unused_here) here[i] = 0.0f;
+    at::Tensor count = at::tensor(here).to(params.front().device());
+    comm->allreduce(count, ReduceOp::Sum);
+    const at::Tensor host = count.cpu();
+    const float* ranks_using = host.data_ptr<float>();
+    for (std::size_t i = 0; i < params.size(); ++i) used[i] = ranks_using[i] > 0;
+    return used;
+  }
+
   void finalize() {
     std::lock_guard<std::mutex> lock(mutex);
     timeline.backward_finished = Clock::now();
     // Parameters that got no gradient still take part, as zeros, so every rank issues the
     // same collectives; without find_unused_parameters that is an error, raised afterwards.
-    std::vector<std::string> unused;
+    std::vector<std::size_t> unused;
     for (std::size_t i = 0; i < params.size(); ++i) {
       if (ready[i]) continue;
-      unused.push_back(names[i]);
+      unused.push_back(i);
       slice(i).zero_();
       --buckets[bucket_of[i]].pending;
     }
@@ -138,12 +154,17 @@ struct Reducer::Impl : std::enable_shared_from_this<Reducer::Impl> {
       timeline.bucket_started[bi] = buckets[bi].work->started_at();
     }
     timeline.synchronized = Clock::now();
+    const std::vector<bool> used = used_by_any_rank(unused);
     // Gradients alias their bucket (DDP's gradient_as_bucket_view): no copy back, and when the
-    // optimizer zeroes rather than drops them, the next backward accumulates straight into the
-    // bucket. They share its storage without being autograd views, which LibTorch's
-    // Optimizer::zero_grad could not detach_().
+    // optimizer zeroes rather than drops them (the Runner does), the next backward accumulates
+    // straight into the bucket. They share its storage without being autograd views, which
+    // LibTorch's Optimizer::zero_grad could not detach_().
     torch::NoGradGuard no_grad;
     for (std::size_t i = 0; i < params.size(); ++i) {
+      if (!used[i]) {  // no rank used it: no gradient, so the optimizer leaves it alone
+        params[i].mutable_grad().reset();
+        continue;
+      }
       at::Tensor view = slice(i);
       params[i].mutable_grad() =
           at::empty({0}, view.options()).set_(view.storage(), view.storage_offset(), view.sizes(), view.strides());
@@ -158,7 +179,7 @@ struct Reducer::Impl : std::enable_shared_from_this<Reducer::Impl> {
     finalize_queued = false;
     if (!unused.empty() && !options.find_unused_parameters) {
       std::string list;
-      for (std::size_t i = 0; i < unused.size() && i < 5; ++i) list += (i ? ", " : "") + unused[i];
+      for (std::size_t i = 0; i < unused.size() && i < 5; ++i) list += (i ? ", " : "") + names[unused[i]];
       if (unused.size() > 5) list += ", ... (" + std::to_string(unused.size()) + " in all)";
       throw user_error("find_unused_parameters",
                        "parameters got no gradient in this backward pass: " + list +

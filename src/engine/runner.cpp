@@ -69,7 +69,7 @@ void Runner::run() {
     model_->train();
     auto losses = model_->forward_train(images, labels);
     const torch::Tensor loss = models::total_loss(losses);
-    optimizer_.impl->zero_grad();
+    optimizer_.impl->zero_grad(/*set_to_none=*/!options_.gradients_in_buckets);
     loss.backward();  // the reducer averages gradients across ranks while this runs
 
     // One device-to-host copy for the outputs and the gradients' largest magnitude: a single

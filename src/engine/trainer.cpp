@@ -74,7 +74,7 @@ Trainer::Trainer(const TrainOptions& options, dist::World& world)
                                 {.batch_size = data_cfg_.samples_per_gpu, .workers = workers,
                                  .prefetch = 2 * workers, .seed = seed_, .pin_memory = parts_.device.is_cuda()});
   runner_ = std::make_unique<Runner>(parts_.model, optimizer_, *loader_, parts_.device,
-                                     RunnerOptions{settings_.max_iters, settings_.grad_clip_max_norm});
+                                     RunnerOptions{settings_.max_iters, settings_.grad_clip_max_norm, reducer_ != nullptr});
   runner_->resume_at(resumed.iter, resumed.position);
   add_hooks();
 }

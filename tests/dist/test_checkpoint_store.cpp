@@ -77,6 +77,7 @@ TEST(CheckpointStore, SaveAsReplacesThePreviousBest) {
   const auto second = store.save_as("best_mIoU_iter_4.pth", [] { return std::string("b"); }, first);
   EXPECT_FALSE(fs::exists(first));
   EXPECT_EQ(read(second), "b");
+  world().barrier();  // every rank has read "b" before rank 0 rewrites the file
   store.save_as("best_mIoU_iter_4.pth", [] { return std::string("c"); }, second);  // same name: kept
   EXPECT_EQ(read(second), "c");
 }

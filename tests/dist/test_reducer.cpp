@@ -132,17 +132,68 @@ TEST(Reducer, UnusedParameterIsAnErrorNamingIt) {
   EXPECT_ANY_THROW(model->forward(x).sum().backward());
 }
 
-TEST(Reducer, FindUnusedParametersCountsThemAsZero) {
+// DDP's rule: a parameter no rank used keeps no gradient, and SGD with momentum and weight decay
+// leaves it where it was (a zero gradient would have moved it by the weight decay).
+TEST(Reducer, AParameterNoRankUsesKeepsNoGradientAndDoesNotMove) {
+  auto comm = cpu_comm();
+  torch::manual_seed(0);
+  Net model(comm, 2, 8, /*with_unused=*/true);
+  dist::Reducer reducer(named(*model), comm, {.find_unused_parameters = true});
+  torch::optim::SGD sgd(model->parameters(), torch::optim::SGDOptions(0.1).momentum(0.9).weight_decay(0.01));
+  const auto before = model->unused->weight.clone();
+  torch::manual_seed(5 + comm->rank());
+  for (int step = 0; step < 2; ++step) {
+    sgd.zero_grad(/*set_to_none=*/false);
+    EXPECT_NO_THROW(model->forward(torch::randn({kLocalBatch, 3, kSize, kSize})).sum().backward());
+    EXPECT_FALSE(model->unused->weight.grad().defined());
+    EXPECT_GT(model->head->weight.grad().abs().sum().item<double>(), 0.0);
+    sgd.step();
+  }
+  EXPECT_TRUE(torch::equal(model->unused->weight, before));
+}
+
+// Used on rank 0 only: the average counts the other ranks' zeros (rank 0's gradient / size).
+TEST(Reducer, AParameterOneRankUsesIsAveragedWithZeros) {
   auto comm = cpu_comm();
   torch::manual_seed(0);
   Net model(comm, 2, 8, /*with_unused=*/true);
   dist::Reducer reducer(named(*model), comm, {.find_unused_parameters = true});
   torch::manual_seed(5 + comm->rank());
   auto x = torch::randn({kLocalBatch, 3, kSize, kSize});
-  EXPECT_NO_THROW(model->forward(x).sum().backward());
+  auto loss = model->forward(x).sum();
+  const auto probe = torch::ones({1, 3});
+  if (comm->rank() == 0) loss = loss + model->unused->forward(probe).sum();
+  loss.backward();
   ASSERT_TRUE(model->unused->weight.grad().defined());
-  EXPECT_EQ(model->unused->weight.grad().abs().sum().item<double>(), 0.0);
-  EXPECT_GT(model->head->weight.grad().abs().sum().item<double>(), 0.0);
+  // d(sum(W p + b))/dW = p broadcast over the rows: ones on rank 0, divided by the ranks.
+  EXPECT_TRUE(torch::allclose(model->unused->weight.grad(), torch::ones({3, 3}) / comm->size()));
+}
+
+// The gradients are views of the reducer's buckets and stay so when zeroed in place between
+// iterations (what the Runner does with a reducer): the next backward accumulates into the
+// buckets, with no fresh gradient tensors and no copies.
+TEST(Reducer, GradientsZeroedInPlaceStayBucketViews) {
+  auto comm = cpu_comm();
+  torch::manual_seed(0);
+  Net model(comm, 2, 8);
+  dist::Reducer reducer(named(*model), comm);
+  torch::optim::SGD sgd(model->parameters(), torch::optim::SGDOptions(0.1));
+  std::map<std::string, const void*> first;
+  for (int step = 0; step < 3; ++step) {
+    sgd.zero_grad(/*set_to_none=*/false);
+    model->forward(torch::randn({kLocalBatch, 3, kSize, kSize})).sum().backward();
+    for (const auto& item : model->named_parameters()) {
+      const void* at = item.value().grad().data_ptr();
+      if (step == 0) first[item.key()] = at;
+      else EXPECT_EQ(at, first[item.key()]) << item.key() << " at step " << step;
+    }
+    sgd.step();
+  }
+  // Parameters of one bucket share one storage.
+  auto params = model->named_parameters();
+  for (const auto& bucket : reducer.bucket_names())
+    for (const auto& name : bucket)
+      EXPECT_TRUE(params[name].grad().storage().is_alias_of(params[bucket.front()].grad().storage())) << name;
 }
 
 TEST(Reducer, NoSyncAccumulatesThenReducesTheSum) {

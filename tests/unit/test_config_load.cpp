@@ -1,4 +1,6 @@
 // _base_ inheritance: merge order, _delete_, nested folders, errors naming the chain.
+#include <sstream>
+
 #include "config_fixture.h"
 #include "segtrain/config/config.h"
 #include "segtrain/config/inherit.h"
@@ -104,4 +106,41 @@ TEST_F(ConfigLoad, BadDeleteValue) {
   write("a.yaml", "o: {a: 1}\n");
   auto f = write("b.yaml", "_base_: a.yaml\no: {_delete_: maybe}\n");
   EXPECT_SEGTRAIN_ERROR(Config::load(f), ErrorKind::User, "key '_delete_': expected a bool");
+}
+
+// Found by tests/fuzz: an alias inside the map it names made every walk of the tree recurse
+// until the stack overflowed.
+TEST_F(ConfigLoad, AnAliasInsideItsOwnAnchorIsAnError) {
+  auto f = write("self.yaml", "model: &m {backbone: *m}\n");
+  EXPECT_SEGTRAIN_ERROR(Config::load(f), ErrorKind::User, "nests deeper than");
+  EXPECT_SEGTRAIN_ERROR(Config::from_string("a: &x [1, *x]\n"), ErrorKind::User, "nests deeper than");
+}
+
+// "Billion laughs": ten lists of ten aliases of the previous list expand to 10^10 values.
+TEST_F(ConfigLoad, AliasesThatExpandExponentiallyAreAnError) {
+  std::ostringstream text;
+  text << "l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 10; ++i) {
+    text << "l" << i << ": &l" << i << " [";
+    for (int k = 0; k < 10; ++k) text << (k ? ", " : "") << "*l" << i - 1;
+    text << "]\n";
+  }
+  EXPECT_SEGTRAIN_ERROR(Config::from_string(text.str()), ErrorKind::User, "more than 1000000 values");
+}
+
+TEST_F(ConfigLoad, AKeyWithAControlCharacterIsAnError) {
+  auto f = write("ctl.yaml", "log_config: {\"hook\\x01s\": 1}\n");
+  EXPECT_SEGTRAIN_ERROR(Config::load(f), ErrorKind::User, "control character");
+}
+
+TEST_F(ConfigLoad, KeysMustBeShortNames) {
+  EXPECT_SEGTRAIN_ERROR(Config::from_string(std::string(300, 'k') + ": 1\n"), ErrorKind::User, "a key of 300 characters");
+  EXPECT_SEGTRAIN_ERROR(Config::from_string("model: {[a, b]: 1}\n"), ErrorKind::User, "keys are names");
+}
+
+// Found by tests/fuzz: bytes that are not UTF-8 came back from the dump as other characters.
+TEST_F(ConfigLoad, TextMustBeUtf8AndKeysAscii) {
+  EXPECT_SEGTRAIN_ERROR(Config::from_string("a: \"x\xff\"\n"), ErrorKind::User, "not UTF-8");
+  EXPECT_SEGTRAIN_ERROR(Config::from_string("\"k\xc3\xa9\": 1\n"), ErrorKind::User, "outside ASCII");
+  EXPECT_EQ(Config::from_string("classes: [caf\xc3\xa9]\n").get<std::vector<std::string>>("classes")[0], "caf\xc3\xa9");
 }

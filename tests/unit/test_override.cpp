@@ -93,3 +93,18 @@ TEST(Override, Errors) {
   EXPECT_SEGTRAIN_ERROR(cfg.apply_overrides({"a..b=1"}), ErrorKind::User, "empty part");
   EXPECT_SEGTRAIN_ERROR(cfg.apply_overrides({"a.b=1"}), ErrorKind::User, "cannot set 'a.b': 'a' is an int");
 }
+
+// Found by tests/fuzz: each of these made a config whose dump did not load back (or escaped as
+// std::out_of_range instead of a one-line error).
+TEST(Override, KeysThatCannotRoundTripAreErrors) {
+  auto cfg = [] { return segtrain::config::Config::from_string("data: {pipeline: [{type: A}]}\n"); };
+  EXPECT_SEGTRAIN_ERROR(cfg().apply_overrides({"_delete_=,2"}), segtrain::ErrorKind::User, "belongs in config files");
+  EXPECT_SEGTRAIN_ERROR(cfg().apply_overrides({"data._base_=x.yaml"}), segtrain::ErrorKind::User,
+                        "belongs in config files");
+  EXPECT_SEGTRAIN_ERROR(cfg().apply_overrides({std::string("log\x01x=1")}), segtrain::ErrorKind::User,
+                        "control character");
+  EXPECT_SEGTRAIN_ERROR(cfg().apply_overrides({"data.pipeline.99999999999999999999999=1"}),
+                        segtrain::ErrorKind::User, "index out of range");
+  EXPECT_SEGTRAIN_ERROR(cfg().apply_overrides({"x=" + std::string(70, '[') + std::string(70, ']')}),
+                        segtrain::ErrorKind::User, "nests deeper than");
+}

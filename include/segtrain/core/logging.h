@@ -20,6 +20,11 @@ void info(const std::string& message);
 void warn(const std::string& message);
 void error(const std::string& message);
 
+// Logging never throws (a log call may sit in a destructor); a line that could not be written
+// (disk full under the log file) is remembered, and this throws it as a runtime error naming the
+// file and the reason. The run calls it after each logging interval.
+void throw_if_a_write_failed();
+
 // "YYYYmmdd_HHMMSS" of now, local time: the name stem of a run's log files.
 std::string timestamp();
 

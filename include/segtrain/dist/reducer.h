@@ -10,9 +10,10 @@
 //  - At the end of backward (an autograd engine callback) the reducer waits for every bucket
 //    and points each `.grad` at its averaged slice of the bucket: when `loss.backward()`
 //    returns, the gradients are synchronized and the optimizer may step.
-//  - A parameter that got no gradient: with `find_unused_parameters` its gradient counts as
-//    zero; without it, backward fails with an error naming it (after the collectives, so the
-//    other ranks are not left waiting).
+//  - A parameter that got no gradient: with `find_unused_parameters` it counts as zero in the
+//    average, and one that no rank used is left with no gradient (DDP's rule: the optimizer
+//    skips it); without the option, backward fails with an error naming it (after the
+//    collectives, so the other ranks are not left waiting).
 //  - `no_sync()` accumulates micro-batch gradients locally; the next synchronized backward
 //    reduces the accumulated sum.
 #include <ATen/core/Tensor.h>

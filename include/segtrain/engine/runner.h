@@ -46,6 +46,9 @@ class Hook {
 struct RunnerOptions {
   int64_t max_iters = 0;
   std::optional<double> grad_clip_max_norm;  // optimizer_config.grad_clip.max_norm
+  // A dist::Reducer holds the gradients as views of its buckets: zero them in place instead of
+  // dropping them, so that backward accumulates straight into the buckets.
+  bool gradients_in_buckets = false;
 };
 
 class Runner {

@@ -95,6 +95,7 @@ void LoggerHook::after_iter(const IterationState& s) {
       json[k] = mean;
     }
     log::info(line);
+    log::throw_if_a_write_failed();
     if (json_log_) json_log_->write(json);
   }
   sums_.clear();

@@ -1,12 +1,18 @@
 #include "segtrain/io/checkpoint/checkpoint_file.h"
 
+#include <caffe2/serialize/inline_container.h>
+#include <caffe2/serialize/read_adapter_interface.h>
+#include <torch/csrc/jit/serialization/import_read.h>
 #include <torch/serialize.h>
 
+#include <algorithm>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 
 #include "segtrain/core/error.h"
 #include "ivalue_access.h"
+#include "pickle_lengths.h"
 
 namespace segtrain::io {
 namespace {
@@ -54,9 +60,38 @@ nlohmann::json to_json(const c10::IValue& v) {
   return nullptr;
 }
 
+// torch::pickle_load reads through a VectorReader that copies past the end of a truncated
+// archive (a heap overflow tests/fuzz found): this reader stops at the end of the bytes, and
+// miniz then reports the archive as damaged.
+class BoundedReader final : public caffe2::serialize::ReadAdapterInterface {
+ public:
+  explicit BoundedReader(const std::string& bytes) : bytes_(bytes) {}
+  size_t size() const override { return bytes_.size(); }
+  size_t read(uint64_t pos, void* buf, size_t n, const char* /*what*/) const override {
+    if (pos >= bytes_.size()) return 0;
+    n = std::min<size_t>(n, bytes_.size() - pos);
+    std::memcpy(buf, bytes_.data() + pos, n);
+    return n;
+  }
+
+ private:
+  const std::string& bytes_;
+};
+
 c10::IValue unpickle(const std::string& bytes, const std::string& file) {
   try {
-    return torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
+    // What torch::pickle_load does, through the bounded reader, once the archive's and the
+    // pickle's declared sizes are known to fit: torch allocates what they claim before reading.
+    caffe2::serialize::PyTorchStreamReader reader(std::make_shared<BoundedReader>(bytes));
+    for (const auto& name : reader.getAllRecords())  // torch.save stores records uncompressed
+      if (reader.getRecordSize(name) > bytes.size())
+        throw user_error(file, "cannot read the checkpoint (damaged: its record '" + name + "' claims " +
+                                   std::to_string(reader.getRecordSize(name)) + " bytes)");
+    const auto [pickle, size] = reader.getRecord("data.pkl");
+    check_pickle_lengths(static_cast<const char*>(pickle.get()), size, file);
+    return torch::jit::readArchiveAndTensors("data", "", "", std::nullopt, std::nullopt, std::nullopt, reader);
+  } catch (const Error&) {
+    throw;
   } catch (const std::exception&) {
     throw user_error(file, "cannot read the checkpoint (damaged or not a torch.save file)");
   }

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The sanitizer build, build-sanitize/: clang with AddressSanitizer + UndefinedBehaviorSanitizer
+# (any report fails the test that triggered it) and the libFuzzer targets of tests/fuzz. Runs the
+# unit (but for its Python-only tests), dist and fuzz suites from it; extra arguments go to `meson test` (e.g. --suite fuzz);
+# `sanitize.sh build` only builds.
+# CUDA is off there: its code cannot run on a machine without a GPU, and clang is not nvcc's host
+# compiler. scripts/test.sh runs this after the main build's suites.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+"$SEGTRAIN_ROOT/scripts/setup.sh"
+cd "$SEGTRAIN_ROOT"
+dir="$SEGTRAIN_ROOT/build-sanitize"
+if [ ! -f "$dir/build.ninja" ]; then
+  # -O1 -g1: readable stacks at a fraction of a debug build's compile time. fuzzer-no-link: the
+  # coverage that guides libFuzzer, in the libraries under test too (a no-op for the other tests).
+  CXX=clang++ meson setup "$dir" -Dpython="$SEGTRAIN_VENV/bin/python" -Dcuda=disabled -Dfuzz=true \
+    -Dbuildtype=plain -Db_sanitize=address,undefined -Db_lundef=false \
+    -Dcpp_args="-O1 -g1 -fno-omit-frame-pointer -fno-sanitize-recover=all -fsanitize=fuzzer-no-link"
+fi
+# nproc alone would honour the OMP_NUM_THREADS=1 that test.sh exports for the tests.
+ninja -C "$dir" -j"${SEGTRAIN_BUILD_JOBS:-$(env -u OMP_NUM_THREADS nproc)}"
+if [ "${1:-}" = build ]; then exit 0; fi
+source "$SEGTRAIN_ROOT/tests/sanitizers/options.sh"
+export OMP_NUM_THREADS=1
+if [ $# -eq 0 ]; then set -- --suite unit --suite dist --suite fuzz; fi
+meson test -C "$dir" --no-rebuild --print-errorlogs "$@"
