@@ -8,8 +8,6 @@
 namespace segtrain::config {
 namespace {
 
-// Depth first, so a self-containing alias fails at the depth limit after kMaxConfigDepth steps,
-// and the count stops an exponential expansion before it is walked.
 // YAML text is UTF-8 (the spec says so): other bytes would come back from the dump as different
 // characters (yaml-cpp escapes a byte 0xFF as "\xFF", which reads back as U+00FF).
 bool is_utf8(const std::string& text) {
@@ -24,6 +22,8 @@ bool is_utf8(const std::string& text) {
   return true;
 }
 
+// Depth first, so a self-containing alias fails at the depth limit after kMaxConfigDepth steps,
+// and the count stops an exponential expansion before it is walked.
 void walk(const YAML::Node& node, int depth, long& values, const std::string& where) {
   if (depth > kMaxConfigDepth)
     throw user_error(where, "the YAML nests deeper than " + std::to_string(kMaxConfigDepth) +

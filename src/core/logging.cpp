@@ -26,7 +26,7 @@ std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> g_early;
 // spdlog reports a failed write (a full disk under the log file) to an error handler and goes
 // on; the first one is kept here for the run to stop on (throw_if_a_write_failed).
 std::mutex g_failure_mutex;
-std::string g_failure;
+std::string g_failure_where, g_failure;  // the error's file and message; empty: none yet
 std::string g_file;
 
 void remember_failure(const std::string& message) {
@@ -34,10 +34,9 @@ void remember_failure(const std::string& message) {
   if (!g_failure.empty()) return;
   // spdlog's message: "Failed writing to file F: REASON" / "Failed flush to file F: REASON".
   const auto reason = message.rfind(": ");
-  if (!g_file.empty() && message.find(g_file) != std::string::npos && reason != std::string::npos)
-    g_failure = g_file + ": cannot write: " + message.substr(reason + 2);
-  else
-    g_failure = "log: " + message;
+  const bool names_file = !g_file.empty() && message.find(g_file) != std::string::npos && reason != std::string::npos;
+  g_failure_where = names_file ? g_file : "log";
+  g_failure = names_file ? "cannot write: " + message.substr(reason + 2) : message;
 }
 
 // %* prints the level as MMSeg (Python logging) does: INFO, WARNING, ERROR.
@@ -116,9 +115,7 @@ std::string timestamp() {
 
 void throw_if_a_write_failed() {
   std::lock_guard<std::mutex> lock(g_failure_mutex);
-  if (g_failure.empty()) return;
-  const auto colon = g_failure.find(": ");
-  throw runtime_error(g_failure.substr(0, colon), g_failure.substr(colon + 2));
+  if (!g_failure.empty()) throw runtime_error(g_failure_where, g_failure);
 }
 
 }  // namespace segtrain::log
