@@ -11,13 +11,18 @@
 #   DEVICE_CHECK_DRY=1 scripts/device_check.sh [STEP ...]    print the plan, run nothing
 # On the device (as root, from the repository root; what lands in $OUT comes back):
 #   scripts/device_check.sh [STEP ...]
-#   default: install build demo:200 cityscapes:60 reference:fcn_r50:60 reference:fcn_r18:200
+#   default: install build nccl_one_rank:50 dist_tests resume_cuda compute_sanitizer:3 demo:200 cityscapes:60
+#            reference:fcn_r50:60 reference:fcn_r18:200
 # A STEP is a name and its arguments joined by ':':
 #   install                  unpack .devdeps into /, links, ldconfig, meson wheel, smoke checks
 #   build                    meson setup build-device (CUDA on) + ninja segtrain, all cores
 #   demo[:ITERS]             run_demo_cuda: configs/demo on synthetic 128x96 data, then evaluation
 #   cityscapes[:ITERS]       run_cityscapes_size: fcn_r50-d8 512x1024 on synthetic 1024x512 data
 #   reference[:ARCH[:ITERS[:BATCH[:CROP]]]]   run_reference: bench/train_step/reference_train.py
+#   nccl_one_rank[:ITERS]    the demo with dist_params.collectives_on_one_rank=true: NCCL on one GPU
+#   dist_tests               the dist suite's binary, one rank, on the GPU machine
+#   resume_cuda              a resumed run ends where an uninterrupted one does (cuda_rng)
+#   compute_sanitizer[:ITERS]  memcheck and racecheck over nccl_one_rank's run, if the image has it
 #   or any function of this file by name, e.g. run_cityscapes_size:30:data.workers_per_gpu=8
 # Or `source scripts/device_check.sh` and call the functions (install_devdeps, build_segtrain,
 # run_demo_cuda ITERS [KEY=VALUE ...], run_cityscapes_size ITERS [KEY=VALUE ...], run_reference ...).
@@ -396,7 +401,7 @@ run_demo_cuda() {
   on_device_only
   log "== demo: configs/demo (ResNet-18 FCN, 64x64, batch 4), $iters iterations, evaluation at the end"
   prepare_demo_data
-  run_segtrain demo configs/demo/fcn_r18-d8_64x64_2k_synthetic.yaml \
+  run_segtrain "${DEMO_RUN_NAME:-demo}" configs/demo/fcn_r18-d8_64x64_2k_synthetic.yaml \
     --options "runner.max_iters=$iters" "evaluation.interval=$iters" checkpoint_config.interval=1000000 \
     log_config.interval=20 "data.train.data_root=$DATA/demo-shards" "data.val.data_root=$DATA/demo-shards" \
     "data.test.data_root=$DATA/demo-shards" "$@"
@@ -414,6 +419,79 @@ run_cityscapes_size() {
     --options "runner.max_iters=$iters" checkpoint_config.interval=1000000 log_config.interval=10 \
     "data.train.data_root=$DATA/cityscapes-shards" "data.val.data_root=$DATA/cityscapes-shards" \
     "data.test.data_root=$DATA/cityscapes-shards" "$@"
+}
+
+# The NCCL path on one GPU (issue: the multi-GPU NCCL path): SyncBN and the gradient reducer
+# communicate at world size 1 (dist_params.collectives_on_one_rank), so the NCCL collectives,
+# ncclCommSplit, the streams and events, bucket views and recordStream run on a real device.
+run_nccl_one_rank() {
+  local iters="${1:-50}"
+  shift || true
+  on_device_only
+  log "== nccl one rank: the demo with every collective through NCCL, $iters iterations"
+  prepare_demo_data
+  DEMO_RUN_NAME=nccl_one_rank run_demo_cuda "$iters" dist_params.collectives_on_one_rank=true "$@"
+}
+
+# Resume on the GPU ends where an uninterrupted run does: the CUDA generator (dropout in the
+# decode head draws from it) travels in the checkpoint as 'cuda_rng'. Not bitwise: --deterministic
+# is cuDNN's deterministic mode, as in MMSeg, and bilinear upsampling's backward adds atomically;
+# a different dropout mask would move the weights by orders of magnitude more than the 1e-4 allowed.
+run_resume_cuda() {
+  on_device_only
+  prepare_demo_data
+  device_env
+  log "== resume on the GPU: 6 iterations, against 3 + resumed 3"
+  local common=(--deterministic --seed 5 --no-validate --options runner.max_iters=6 checkpoint_config.interval=3
+    log_config.interval=1 "data.train.data_root=$DATA/demo-shards" "data.val.data_root=$DATA/demo-shards"
+    "data.test.data_root=$DATA/demo-shards")
+  local demo="$ROOT_DIR/configs/demo/fcn_r18-d8_64x64_2k_synthetic.yaml"
+  x rm -rf "$RUNS/resume_full" "$RUNS/resume_half"
+  x timeout "$RUN_TIMEOUT_S" mpirun -np 1 --bind-to none "$BUILD_DIR/segtrain" "$demo" --work-dir "$RUNS/resume_full" \
+    "${common[@]}" || die "resume_cuda: the uninterrupted run failed"
+  x timeout "$RUN_TIMEOUT_S" mpirun -np 1 --bind-to none "$BUILD_DIR/segtrain" "$demo" --work-dir "$RUNS/resume_half" \
+    --resume-from "$RUNS/resume_full/iter_3.pth" "${common[@]}" || die "resume_cuda: the resumed run failed"
+  [ -n "$DRY" ] && return 0
+  python3 - "$RUNS/resume_full/iter_6.pth" "$RUNS/resume_half/iter_6.pth" <<'EOF2' || die "resume_cuda: the resumed run differs"
+import sys, torch
+a, b = (torch.load(f, weights_only=False, map_location="cpu") for f in sys.argv[1:])
+assert "cuda_rng" in a, "no cuda_rng in the checkpoint"
+diff = {k: (a["state_dict"][k].double() - b["state_dict"][k].double()).abs().max().item() for k in a["state_dict"]}
+worst = max(diff, key=diff.get)
+print(f"resume_cuda: largest weight difference {diff[worst]:.3g} ({worst}); cuda_rng equal: "
+      f"{torch.equal(a['cuda_rng'], b['cuda_rng'])}")
+assert diff[worst] <= 1e-4 and torch.equal(a["cuda_rng"], b["cuda_rng"])
+EOF2
+}
+
+# The dist suite's gtest binary on the GPU machine (one rank): the device selection test sees a
+# GPU there (the current CUDA device must be the one taken).
+run_dist_tests() {
+  on_device_only
+  device_env
+  log "== dist tests: mpirun -np 1 tests/dist_tests"
+  x ninja -C "$BUILD_DIR" -j "$JOBS" tests/dist_tests || die "ninja tests/dist_tests"
+  x timeout "$RUN_TIMEOUT_S" mpirun -np 1 --bind-to none "$BUILD_DIR/tests/dist_tests" || die "dist_tests failed"
+}
+
+# compute-sanitizer (memcheck, then racecheck) over a few iterations of the NCCL-on-one-rank demo,
+# where the image has it.
+run_compute_sanitizer() {
+  local iters="${1:-3}" tool cs
+  on_device_only
+  cs="$(command -v compute-sanitizer || ls /usr/local/cuda*/bin/compute-sanitizer 2>/dev/null | head -n 1 || true)"
+  [ -n "$cs" ] || { log "compute-sanitizer: not in this image, skipped"; return 0; }
+  prepare_demo_data
+  device_env
+  for tool in memcheck racecheck; do
+    log "== compute-sanitizer --tool $tool: $iters iterations, collectives through NCCL"
+    x timeout "$RUN_TIMEOUT_S" mpirun -np 1 --bind-to none "$cs" --tool "$tool" --error-exitcode 9 \
+      "$BUILD_DIR/segtrain" "$ROOT_DIR/configs/demo/fcn_r18-d8_64x64_2k_synthetic.yaml" --work-dir "$RUNS/cs_$tool" \
+      --no-validate --options "runner.max_iters=$iters" checkpoint_config.interval=1000000 log_config.interval=1 \
+      dist_params.collectives_on_one_rank=true "data.train.data_root=$DATA/demo-shards" \
+      "data.val.data_root=$DATA/demo-shards" "data.test.data_root=$DATA/demo-shards" ||
+      die "compute-sanitizer --tool $tool reported errors (or the run failed)"
+  done
 }
 
 # run_reference ARCH ITERS [BATCH] [CROP]: the PyTorch loop of bench/train_step on the GPU.
@@ -451,6 +529,10 @@ run_step() {
     demo) run_demo_cuda "${args[@]}" ;;
     cityscapes) run_cityscapes_size "${args[@]}" ;;
     reference) run_reference "${args[@]}" ;;
+    nccl_one_rank) run_nccl_one_rank "${args[@]}" ;;
+    dist_tests) run_dist_tests ;;
+    resume_cuda) run_resume_cuda ;;
+    compute_sanitizer) run_compute_sanitizer "${args[@]}" ;;
     *) declare -F "$name" >/dev/null || die "unknown step '$name'"; "$name" "${args[@]}" ;;
   esac
 }
@@ -462,7 +544,8 @@ main() {
     -h | --help) sed -n '2,/^$/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; return ;;
   esac
   local steps=("$@")
-  [ ${#steps[@]} -gt 0 ] || steps=(install build demo:200 cityscapes:60 reference:fcn_r50:60 reference:fcn_r18:200)
+  [ ${#steps[@]} -gt 0 ] || steps=(install build nccl_one_rank:50 dist_tests resume_cuda compute_sanitizer:3 demo:200 cityscapes:60
+    reference:fcn_r50:60 reference:fcn_r18:200)
   log "device_check: ${steps[*]}${DRY:+ (dry run: nothing is run)}; log in $LOG"
   cd "$ROOT_DIR"
   [ -n "$DRY" ] || { nvidia-smi -L 2>/dev/null || true; }

@@ -14,11 +14,10 @@ namespace segtrain::dist {
 
 std::shared_ptr<Communicator> make_communicator(const World& world, c10::Device device,
                                                 const CommunicatorOptions& options) {
-  if (device.is_cpu()) return std::make_shared<MpiCommunicator>(world);
+  if (device.is_cpu()) return std::make_shared<MpiCommunicator>(world, options);
 #if SEGTRAIN_WITH_CUDA
   if (device.is_cuda()) return std::make_shared<NcclCommunicator>(world, device, options);
 #endif
-  (void)options;
   throw runtime_error("dist", "no communicator for device " + device.str() + " in this build");
 }
 

@@ -97,10 +97,14 @@ void broadcast_now(MPI_Comm comm, at::Tensor& t, int root) {
 
 }  // namespace
 
-MpiCommunicator::MpiCommunicator(const World& world) : Communicator(world.rank(), world.size()) {
+MpiCommunicator::MpiCommunicator(const World& world, const CommunicatorOptions& options)
+    : MpiCommunicator(mpi_comm(world), world.rank(), world.size(), options.collectives_on_one_rank) {}
+
+MpiCommunicator::MpiCommunicator(MPI_Comm parent, int rank, int size, bool collectives_on_one_rank)
+    : Communicator(rank, size, collectives_on_one_rank) {
   {
     CollectiveWait wait("MPI_Comm_dup");
-    check(MPI_Comm_dup(mpi_comm(world), &comm_), "MPI_Comm_dup");
+    check(MPI_Comm_dup(parent, &comm_), "MPI_Comm_dup");
   }
   MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
   thread_ = std::thread([this] { run_jobs(); });
@@ -237,6 +241,30 @@ std::vector<at::Tensor> MpiCommunicator::allgather(const at::Tensor& tensor) {
       out.push_back(all.narrow(0, displs[r], counts[r]).view(shape));
     }
   });
+  return out;
+}
+
+at::Tensor MpiCommunicator::allgather_same_shape(const at::Tensor& tensor) {
+  TORCH_CHECK(tensor.device().is_cpu(), "MpiCommunicator: tensor on ", tensor.device());
+  const at::Tensor src = tensor.contiguous();
+  TORCH_CHECK(src.numel() <= INT_MAX, "allgather: tensor too large for one MPI call");
+  auto shape = src.sizes().vec();
+  shape.insert(shape.begin(), size());
+  at::Tensor all = at::empty(shape, src.options());
+  run_sync([&] {
+    const MPI_Datatype type = mpi_type(src.scalar_type());
+    CollectiveWait wait("MPI_Allgather");
+    check(MPI_Allgather(src.data_ptr(), static_cast<int>(src.numel()), type, all.data_ptr(),
+                        static_cast<int>(src.numel()), type, comm_),
+          "MPI_Allgather");
+  });
+  return all;
+}
+
+std::shared_ptr<Communicator> MpiCommunicator::duplicate() {
+  std::shared_ptr<Communicator> out;
+  // In turn with what is queued: MPI_Comm_dup is a collective on comm_.
+  run_sync([&] { out.reset(new MpiCommunicator(comm_, rank(), size(), collectives_on_one_rank())); });
   return out;
 }
 

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "segtrain/core/error.h"
+#include "segtrain/dist/collective_watchdog.h"
 #include "segtrain/dist/world.h"
 #include "world_comm.h"
 
@@ -23,6 +24,15 @@ namespace {
 
 void check_nccl(ncclResult_t rc, const char* what) {
   if (rc != ncclSuccess) throw runtime_error("NCCL", std::string(what) + " failed: " + ncclGetErrorString(rc));
+}
+
+// Ends the process if the abort path itself hangs (ncclCommAbort or MPI_Abort waiting on a dead
+// peer or a wedged device): armed before them, it never disarms.
+void exit_anyway_after(std::chrono::seconds grace) {
+  std::thread([grace] {
+    std::this_thread::sleep_for(grace);
+    std::_Exit(1);
+  }).detach();
 }
 
 ncclDataType_t nccl_type(at::ScalarType t) {
@@ -66,10 +76,25 @@ struct NcclCommunicator::State {
   explicit State(c10::cuda::CUDAStream s) : stream(s) {}
 
   [[noreturn]] void fail(const std::string& why) {
-    ncclCommAbort(comm);
     std::cerr << "[rank " << rank << "] segtrain: error: NCCL: " << why << "; aborting the job" << std::endl;
+    exit_anyway_after(std::chrono::seconds(30));
+    ncclCommAbort(comm);
     MPI_Abort(MPI_COMM_WORLD, 1);
     std::_Exit(1);
+  }
+
+  // The communicator is non-blocking (its setup must be able to time out): a call may return
+  // ncclInProgress and finishes when ncclCommGetAsyncError says so. Past `timeout`, fail().
+  void finish(ncclResult_t rc, const char* what) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (rc == ncclInProgress) {
+      if (std::chrono::steady_clock::now() > deadline)
+        fail(std::string(what) + " did not finish within " + std::to_string(timeout.count()) +
+             " s (dist_params.timeout; a rank did not arrive)");
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      ncclCommGetAsyncError(comm, &rc);
+    }
+    check_nccl(rc, what);
   }
 
   void watch() {
@@ -114,25 +139,63 @@ struct NcclCommunicator::State {
   }
 };
 
-NcclCommunicator::NcclCommunicator(const World& world, c10::Device device, const CommunicatorOptions& options)
-    : Communicator(world.rank(), world.size()), device_(device) {
+NcclCommunicator::NcclCommunicator(int rank, int size, c10::Device device, const CommunicatorOptions& options)
+    : Communicator(rank, size, options.collectives_on_one_rank), device_(device), options_(options) {
   c10::cuda::CUDAGuard guard(device);
   state_ = std::make_unique<State>(c10::cuda::getStreamFromPool(/*isHighPriority=*/true, device.index()));
-  state_->rank = world.rank();
+  state_->rank = rank;
   state_->timeout = options.timeout;
+}
+
+NcclCommunicator::NcclCommunicator(const World& world, c10::Device device, const CommunicatorOptions& options)
+    : NcclCommunicator(world.rank(), world.size(), device, options) {
+  c10::cuda::CUDAGuard guard(device);
+  // The process watchdog (collective_watchdog.h) also covers the MPI broadcast of the id.
+  CollectiveWait wait("ncclCommInitRankConfig");
   ncclUniqueId id;
   if (world.rank() == 0) check_nccl(ncclGetUniqueId(&id), "ncclGetUniqueId");
   if (MPI_Bcast(&id, sizeof(id), MPI_BYTE, 0, mpi_comm(world)) != MPI_SUCCESS)
     throw runtime_error("MPI", "broadcast of the NCCL unique id failed");
-  check_nccl(ncclCommInitRank(&state_->comm, world.size(), id, world.rank()), "ncclCommInitRank");
+  // Non-blocking: a rank that never arrives ends the setup after the timeout instead of never.
+  ncclConfig_t config = NCCL_CONFIG_INITIALIZER;
+  config.blocking = 0;
+  state_->finish(ncclCommInitRankConfig(&state_->comm, world.size(), id, world.rank(), &config),
+                 "ncclCommInitRankConfig");
   state_->watchdog = std::thread([s = state_.get()] { s->watch(); });
 }
 
+std::shared_ptr<Communicator> NcclCommunicator::duplicate() {
+  std::shared_ptr<NcclCommunicator> out(new NcclCommunicator(rank(), size(), device_, options_));
+  c10::cuda::CUDAGuard guard(device_);
+  ncclConfig_t config = NCCL_CONFIG_INITIALIZER;
+  config.blocking = 0;
+  const ncclResult_t rc = ncclCommSplit(state_->comm, /*color=*/0, /*key=*/rank(), &out->state_->comm, &config);
+  out->state_->finish(rc, "ncclCommSplit");
+  out->state_->watchdog = std::thread([s = out->state_.get()] { s->watch(); });
+  return out;
+}
+
 NcclCommunicator::~NcclCommunicator() {
+  // The watchdog keeps watching while the last collectives drain: a peer gone now still ends the
+  // job after the timeout instead of hanging it in this synchronize.
+  try {
+    state_->stream.synchronize();
+  } catch (const std::exception&) {  // a device error: the abort below drops what is left
+  }
   state_->stopping = true;
-  state_->watchdog.join();
-  state_->stream.synchronize();
-  ncclCommDestroy(state_->comm);
+  if (state_->watchdog.joinable()) state_->watchdog.join();
+  if (state_->comm == nullptr) return;  // the setup failed before NCCL made one
+  ncclResult_t rc = ncclCommFinalize(state_->comm);
+  const auto deadline = std::chrono::steady_clock::now() + state_->timeout;
+  while (rc == ncclInProgress && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    ncclCommGetAsyncError(state_->comm, &rc);
+  }
+  if (rc == ncclSuccess) {
+    ncclCommDestroy(state_->comm);
+  } else {
+    ncclCommAbort(state_->comm);  // no throwing from a destructor: what is left is dropped
+  }
 }
 
 std::shared_ptr<Work> NcclCommunicator::allreduce_async(at::Tensor tensor, ReduceOp op) {
@@ -143,9 +206,9 @@ std::shared_ptr<Work> NcclCommunicator::allreduce_async(at::Tensor tensor, Reduc
       op == ReduceOp::Max ? ncclMax : (op == ReduceOp::Avg && !integer ? ncclAvg : ncclSum);
   auto* comm = state_->comm;
   return state_->launch(device_, {tensor}, [&](cudaStream_t stream) {
-    check_nccl(ncclAllReduce(tensor.data_ptr(), tensor.data_ptr(), tensor.numel(), nccl_type(tensor.scalar_type()),
-                             nccl_op, comm, stream),
-               "ncclAllReduce");
+    state_->finish(ncclAllReduce(tensor.data_ptr(), tensor.data_ptr(), tensor.numel(),
+                                 nccl_type(tensor.scalar_type()), nccl_op, comm, stream),
+                   "ncclAllReduce");
     if (op == ReduceOp::Avg && integer) {  // ncclAvg is for floats: sum, then divide on the same stream
       c10::cuda::CUDAStreamGuard on(state_->stream);
       tensor.copy_(tensor.div(size(), "trunc"));
@@ -157,9 +220,9 @@ std::shared_ptr<Work> NcclCommunicator::broadcast_async(at::Tensor tensor, int r
   TORCH_CHECK(tensor.device() == device_ && tensor.is_contiguous(), "NcclCommunicator: bad tensor for broadcast");
   auto* comm = state_->comm;
   return state_->launch(device_, {tensor}, [&](cudaStream_t stream) {
-    check_nccl(ncclBroadcast(tensor.data_ptr(), tensor.data_ptr(), tensor.numel(), nccl_type(tensor.scalar_type()),
-                             root, comm, stream),
-               "ncclBroadcast");
+    state_->finish(ncclBroadcast(tensor.data_ptr(), tensor.data_ptr(), tensor.numel(),
+                                 nccl_type(tensor.scalar_type()), root, comm, stream),
+                   "ncclBroadcast");
   });
 }
 
@@ -171,7 +234,7 @@ std::vector<at::Tensor> NcclCommunicator::allgather(const at::Tensor& tensor) {
   at::Tensor all_rows = at::empty({size()}, rows.options());
   auto* comm = state_->comm;
   state_->launch(device_, {rows, all_rows}, [&](cudaStream_t stream) {
-    check_nccl(ncclAllGather(rows.data_ptr(), all_rows.data_ptr(), 1, ncclInt64, comm, stream), "ncclAllGather");
+    state_->finish(ncclAllGather(rows.data_ptr(), all_rows.data_ptr(), 1, ncclInt64, comm, stream), "ncclAllGather");
   })->wait();
   // One host copy: both ends of the range must point into the same buffer.
   const at::Tensor host_rows = all_rows.cpu();
@@ -185,13 +248,28 @@ std::vector<at::Tensor> NcclCommunicator::allgather(const at::Tensor& tensor) {
   gathered_shape.insert(gathered_shape.begin(), size());
   at::Tensor gathered = at::empty(gathered_shape, src.options());
   state_->launch(device_, {padded, gathered}, [&](cudaStream_t stream) {
-    check_nccl(ncclAllGather(padded.data_ptr(), gathered.data_ptr(), padded.numel(), nccl_type(src.scalar_type()),
-                             comm, stream),
-               "ncclAllGather");
+    state_->finish(ncclAllGather(padded.data_ptr(), gathered.data_ptr(), padded.numel(), nccl_type(src.scalar_type()),
+                                 comm, stream),
+                   "ncclAllGather");
   })->wait();
   std::vector<at::Tensor> out;
   for (int r = 0; r < size(); ++r) out.push_back(gathered[r].narrow(0, 0, counts[r]));
   return out;
+}
+
+at::Tensor NcclCommunicator::allgather_same_shape(const at::Tensor& tensor) {
+  TORCH_CHECK(tensor.device() == device_, "NcclCommunicator: tensor on ", tensor.device());
+  const at::Tensor src = tensor.contiguous();
+  auto shape = src.sizes().vec();
+  shape.insert(shape.begin(), size());
+  at::Tensor all = at::empty(shape, src.options());
+  auto* comm = state_->comm;
+  state_->launch(device_, {src, all}, [&](cudaStream_t stream) {
+    state_->finish(
+        ncclAllGather(src.data_ptr(), all.data_ptr(), src.numel(), nccl_type(src.scalar_type()), comm, stream),
+        "ncclAllGather");
+  })->wait();
+  return all;
 }
 
 void NcclCommunicator::barrier() {

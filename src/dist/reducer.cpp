@@ -211,7 +211,9 @@ class GradientReadyHook : public torch::autograd::FunctionPostHook {
 Reducer::Reducer(std::vector<std::pair<std::string, at::Tensor>> params, std::shared_ptr<Communicator> comm,
                  ReducerOptions options)
     : impl_(std::make_shared<Impl>()) {
-  impl_->comm = std::move(comm);
+  // Its own communicator: which bucket is ready when may differ between ranks (unused
+  // parameters), and SyncBN's backward collectives must not meet the buckets out of order.
+  impl_->comm = comm->duplicate();
   impl_->options = options;
   for (auto& [name, p] : params) {
     if (!p.requires_grad()) continue;

@@ -32,10 +32,10 @@ struct SyncBatchNormFunction : public torch::autograd::Function<SyncBatchNormFun
       var = torch::zeros({channels}, x.options());
     }
     torch::Tensor stats = torch::cat({mean, var, torch::full({1}, static_cast<double>(local_count), x.options())});
-    torch::Tensor all = torch::stack(comm->allgather(stats)).to(torch::kDouble);  // [world, 2C+1]
+    // One fixed-shape collective whatever the backend; the totals stay on the device (no sync).
+    torch::Tensor all = comm->allgather_same_shape(stats).to(torch::kDouble);  // [world, 2C+1]
     torch::Tensor counts = all.select(1, 2 * channels);
-    const double total = counts.sum().item<double>();
-    if (total == 0) throw runtime_error("SyncBN", "every rank has an empty batch");
+    torch::Tensor total = counts.sum().clamp_min(1);  // an empty batch everywhere: zeros, not NaN
     torch::Tensor means = all.narrow(1, 0, channels), vars = all.narrow(1, channels, channels);
     torch::Tensor w = (counts / total).unsqueeze(1);
     // Parallel-variance combination: within-rank variance plus spread of the rank means.
@@ -47,7 +47,9 @@ struct SyncBatchNormFunction : public torch::autograd::Function<SyncBatchNormFun
       torch::NoGradGuard no_grad;
       if (running_mean.defined()) {
         running_mean.mul_(1 - momentum).add_(global_mean.to(running_mean.scalar_type()), momentum);
-        const double unbias = total > 1 ? total / (total - 1) : 1.0;
+        // torch's unbiased estimate: n / (n - 1), or 1 for a single value.
+        const torch::Tensor unbias =
+            torch::where(total > 1, total / (total - 1).clamp_min(1), torch::ones_like(total));
         running_var.mul_(1 - momentum).add_((global_var * unbias).to(running_var.scalar_type()), momentum);
       }
     }
@@ -57,16 +59,14 @@ struct SyncBatchNormFunction : public torch::autograd::Function<SyncBatchNormFun
     torch::Tensor out = (x - per_channel(mean)) * per_channel(scale);
     if (bias.defined()) out = out + per_channel(bias.to(compute));
 
-    ctx->save_for_backward({input, weight, mean, invstd});
-    ctx->saved_data["total"] = total;
+    ctx->save_for_backward({input, weight, mean, invstd, total.to(compute)});
     ctx->saved_data["comm"] = reinterpret_cast<int64_t>(comm);
     return out.to(input.scalar_type());
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
     auto saved = ctx->get_saved_variables();
-    torch::Tensor input = saved[0], weight = saved[1], mean = saved[2], invstd = saved[3];
-    const double total = ctx->saved_data["total"].toDouble();
+    torch::Tensor input = saved[0], weight = saved[1], mean = saved[2], invstd = saved[3], total = saved[4];
     auto* comm = reinterpret_cast<Communicator*>(ctx->saved_data["comm"].toInt());
     const int64_t channels = input.size(1);
     const auto compute = mean.scalar_type();
@@ -113,7 +113,7 @@ torch::Tensor SyncBatchNormImpl::forward(const torch::Tensor& input) {
     torch::NoGradGuard no_grad;
     num_batches_tracked.add_(1);
   }
-  if (!is_training() || !comm || comm->size() == 1)
+  if (!is_training() || !comm || !comm->communicates())
     return torch::batch_norm(input, weight, bias, running_mean, running_var, is_training(), momentum, eps,
                              /*cudnn_enabled=*/true);
   return SyncBatchNormFunction::apply(input, weight, bias, running_mean, running_var, eps, momentum, comm.get());

@@ -7,6 +7,7 @@
 #include "segtrain/core/error.h"
 #include "segtrain/core/logging.h"
 #include "segtrain/dist/world.h"
+#include "segtrain/engine/random_state.h"
 #include "segtrain/io/checkpoint/checkpoint_file.h"
 #include "segtrain/io/checkpoint/optimizer_state.h"
 #include "segtrain/models/weights.h"
@@ -15,8 +16,8 @@ namespace segtrain::engine {
 namespace fs = std::filesystem;
 
 Checkpointer::Checkpointer(const dist::World& world, io::CheckpointStore store, models::EncoderDecoder model,
-                           Optimizer& optimizer, nlohmann::json meta, bool save_optimizer)
-    : world_(world), store_(std::move(store)), model_(std::move(model)), optimizer_(optimizer),
+                           c10::Device device, Optimizer& optimizer, nlohmann::json meta, bool save_optimizer)
+    : world_(world), store_(std::move(store)), model_(std::move(model)), device_(device), optimizer_(optimizer),
       meta_(std::move(meta)), save_optimizer_(save_optimizer) {}
 
 std::string Checkpointer::encode(const IterationState& s) const {
@@ -28,7 +29,9 @@ std::string Checkpointer::encode(const IterationState& s) const {
   c.state_dict = models::state_dict(*model_);
   if (save_optimizer_) c.optimizer = io::optimizer_state(*optimizer_.impl, optimizer_.type, model_->named_parameters());
   c.sampler = io::SamplerState{s.position.epoch, s.position.offset, world_.size()};
-  c.rng = at::detail::getDefaultCPUGenerator().get_state();
+  const RandomState random = capture_random_state(device_);
+  c.rng = random.cpu;
+  c.cuda_rng = random.cuda;
   return io::encode_checkpoint(c);
 }
 
@@ -78,12 +81,7 @@ ResumePoint Checkpointer::resume(const fs::path& file) {
     log::warn("no optimizer state in " + where + " (saved with save_optimizer: false): the optimizer starts fresh");
   else
     io::load_optimizer_state(*optimizer_.impl, optimizer_.type, model_->named_parameters(), c.optimizer, where);
-  try {
-    at::Generator generator = at::detail::getDefaultCPUGenerator();  // a handle to the global one
-    generator.set_state(c.rng);
-  } catch (const std::exception&) {
-    throw user_error(where, "key 'rng': not a state of torch's CPU generator");
-  }
+  restore_random_state({c.rng, c.cuda_rng}, device_, where);
   ResumePoint point;
   point.iter = c.meta.at("iter").get<int64_t>();
   point.position = {c.sampler->epoch, c.sampler->offset};

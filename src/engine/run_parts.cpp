@@ -23,13 +23,19 @@ LoadedConfig load_config(const std::string& file, const std::vector<std::string>
 
 namespace {
 
-// dist_params.timeout, in seconds (torch's init_process_group(timeout=...), default 30 min).
-std::chrono::seconds collective_timeout(const config::Config& cfg) {
-  if (!cfg.has("dist_params") || !cfg.at("dist_params").has("timeout")) return dist::CommunicatorOptions{}.timeout;
+// dist_params.timeout, in seconds (torch's init_process_group(timeout=...), default 30 min), and
+// dist_params.collectives_on_one_rank (a test switch: SyncBN and the reducer communicate alone).
+dist::CommunicatorOptions communicator_options(const config::Config& cfg) {
+  dist::CommunicatorOptions options;
+  if (!cfg.has("dist_params")) return options;
   const auto node = cfg.at("dist_params");
-  const int64_t seconds = node.get<int64_t>("timeout");
-  if (seconds <= 0) throw node.at("timeout").error("must be a number of seconds > 0");
-  return std::chrono::seconds(seconds);
+  if (node.has("timeout")) {
+    const int64_t seconds = node.get<int64_t>("timeout");
+    if (seconds <= 0) throw node.at("timeout").error("must be a number of seconds > 0");
+    options.timeout = std::chrono::seconds(seconds);
+  }
+  options.collectives_on_one_rank = node.get<bool>("collectives_on_one_rank", false);
+  return options;
 }
 
 }  // namespace
@@ -38,7 +44,7 @@ ModelOnDevice build_model(const config::Config& cfg, const dist::World& world, c
                           const std::filesystem::path& dataset_dir) {
   ModelOnDevice m;
   m.device = dist::select_device(world);
-  const dist::CommunicatorOptions options{collective_timeout(cfg)};
+  const dist::CommunicatorOptions options = communicator_options(cfg);
   dist::watch_collectives(world, options.timeout);
   m.comm = dist::make_communicator(world, m.device, options);  // collective
   m.model = models::build_segmentor(cfg.at("model"), m.comm);

@@ -53,19 +53,28 @@ Trainer::Trainer(const TrainOptions& options, dist::World& world)
   torch::manual_seed(seed_);
   parts_ = build_model(cfg_, world_, *train_set_, data_cfg_.train->dir);  // collective
   optimizer_ = build_optimizer(cfg_.at("optimizer"), *parts_.model);
-  if (settings_.deterministic) at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/false);
+  if (settings_.deterministic) {
+    // MMSeg's set_random_seed(deterministic=True) sets cuDNN's deterministic mode only. torch's
+    // deterministic algorithms would stop a GPU run at the first op without a deterministic CUDA
+    // kernel (bilinear upsampling's backward); on the CPU they cost nothing.
+    at::globalContext().setDeterministicCuDNN(true);
+    if (!parts_.device.is_cuda()) at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/false);
+  }
   at::globalContext().setBenchmarkCuDNN(settings_.cudnn_benchmark);
   const ResumePoint resumed = load_or_resume();
   // Only now, with every file the run was given read and checked, is the work_dir touched.
   open_work_dir();
   dist::broadcast_module_state(*parts_.model, *parts_.comm);  // rank 0's weights everywhere
 
-  // One rank has nothing to average: no reducer, no copies of every gradient into buckets.
-  if (parts_.comm->size() > 1) {
+  // One rank has nothing to average: no reducer, no copies of every gradient into buckets
+  // (unless dist_params.collectives_on_one_rank asks for them, to test that path on one GPU).
+  if (parts_.comm->communicates()) {
     std::vector<std::pair<std::string, at::Tensor>> named;
     for (const auto& item : parts_.model->named_parameters()) named.emplace_back(item.key(), item.value());
     reducer_ = std::make_unique<dist::Reducer>(named, parts_.comm, dist::ReducerOptions{
         .find_unused_parameters = settings_.find_unused_parameters});
+    log::info(c10::str("gradients averaged over ", parts_.comm->size(), " rank(s) by ", parts_.comm->backend(),
+                       " in ", reducer_->bucket_names().size(), " bucket(s)"));
   }
   const int workers = std::max(1, data_cfg_.workers_per_gpu);
   data::TrainSampler sampler(train_set_->size(), world_.rank(), world_.size(), seed_);
@@ -119,8 +128,8 @@ void Trainer::open_work_dir() {
 // load_from gives weights only; resume_from (or --auto-resume's find) the whole training state.
 ResumePoint Trainer::load_or_resume() {
   checkpointer_ = std::make_unique<Checkpointer>(
-      world_, io::CheckpointStore(world_, settings_.work_dir, settings_.max_keep_ckpts), parts_.model, optimizer_,
-      checkpoint_meta(cfg_, seed_, train_set_->info()), settings_.save_optimizer);
+      world_, io::CheckpointStore(world_, settings_.work_dir, settings_.max_keep_ckpts), parts_.model, parts_.device,
+      optimizer_, checkpoint_meta(cfg_, seed_, train_set_->info()), settings_.save_optimizer);
   if (settings_.load_from) load_weights_from(parts_.model, world_, *settings_.load_from, /*strict=*/false);
   auto resume_from = settings_.resume_from;
   if (settings_.auto_resume && !resume_from) {

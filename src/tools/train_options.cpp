@@ -26,7 +26,8 @@ cxxopts::Options make_parser() {
       ("auto-resume", "resume from the newest intact checkpoint in the work_dir, if any")
       ("no-validate", "do not evaluate during training")
       ("seed", "random seed (default: drawn on rank 0 and logged)", cxxopts::value<std::string>(), "N")
-      ("deterministic", "use deterministic algorithms (bitwise-repeatable runs on CPU)")
+      ("deterministic",
+       "deterministic algorithms on the CPU (bitwise-repeatable runs), cuDNN's deterministic mode on a GPU")
       ("options", "override config keys, e.g. model.backbone.with_cp=True (alias --cfg-options)",
        cxxopts::value<std::vector<std::string>>(), "KEY=VALUE ...")
       ("print-config", "print the merged config (after overrides) as YAML and exit")

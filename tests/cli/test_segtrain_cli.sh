@@ -7,8 +7,8 @@ source "$(dirname "$0")/lib.sh"
 export OMP_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 # In the sanitizer build, every segtrain started here also starts Open MPI, whose leaks
 # LeakSanitizer can attribute only with full unwinding (~10 s a start): leaks are the dist and
-# other C++ tests' business, memory errors and UB are still checked here.
-export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0:fast_unwind_on_malloc=1"
+# other C++ tests' business, memory errors and UB are still checked here, with fast unwinding.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0"
 MPIRUN=(mpirun --oversubscribe -np 2)
 DEMO=configs/demo/fcn_r18-d8_64x64_2k_synthetic.yaml
 T="$(mktemp -d)"; trap 'rm -rf "$T"' EXIT

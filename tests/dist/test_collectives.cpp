@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "dist_test_env.h"
+#include "segtrain/dist/device.h"
 #include "segtrain/eval/seg_metrics.h"
 
 using namespace segtrain;
@@ -95,6 +96,57 @@ TEST(Collectives, AllgatherUnequalSizesIncludingEmpty) {
       EXPECT_TRUE(at::equal(all[r], input_of(r, rows_of(r) * 3, dtype).view({rows_of(r), 3}))) << c10::toString(dtype);
     }
   }
+}
+
+TEST(Collectives, AllgatherSameShapeStacksInRankOrder) {
+  auto comm = cpu_comm();
+  for (auto dtype : kDtypes) {
+    at::Tensor mine = input_of(comm->rank(), 12, dtype).view({3, 4});
+    at::Tensor all = comm->allgather_same_shape(mine);
+    EXPECT_EQ(all.sizes(), (std::vector<int64_t>{comm->size(), 3, 4}));
+    for (int r = 0; r < comm->size(); ++r)
+      EXPECT_TRUE(at::equal(all[r], input_of(r, 12, dtype).view({3, 4}))) << c10::toString(dtype) << " rank " << r;
+  }
+}
+
+TEST(Collectives, DuplicateIsIndependentAndAlike) {
+  auto comm = cpu_comm();
+  auto twin = comm->duplicate();
+  EXPECT_EQ(twin->rank(), comm->rank());
+  EXPECT_EQ(twin->size(), comm->size());
+  EXPECT_EQ(twin->backend(), comm->backend());
+  // In flight on both at once, in a different order on each: they never pair with each other.
+  at::Tensor a = input_of(comm->rank(), 1023, at::kFloat), b = input_of(comm->rank(), 7, at::kFloat);
+  auto on_twin = twin->allreduce_async(b, ReduceOp::Sum);
+  comm->allreduce(a, ReduceOp::Sum);
+  on_twin->wait();
+  EXPECT_TRUE(at::equal(a, expected(ReduceOp::Sum, 1023, at::kFloat, comm->size())));
+  EXPECT_TRUE(at::equal(b, expected(ReduceOp::Sum, 7, at::kFloat, comm->size())));
+}
+
+// The device's own backend (NCCL on a GPU; the GPU check runs this binary there): the same
+// results as on the CPU, unequal allgather sizes and a duplicate included.
+TEST(Collectives, OnThisRanksDevice) {
+  const c10::Device device = dist::select_device(world());
+  if (!device.is_cuda()) GTEST_SKIP() << "no GPU: the CPU backend is the one tested above";
+  auto comm = dist::make_communicator(world(), device);
+  EXPECT_EQ(comm->backend(), "nccl");
+  for (auto op : {ReduceOp::Sum, ReduceOp::Avg, ReduceOp::Max}) {
+    at::Tensor t = input_of(comm->rank(), 100003, at::kFloat).to(device);
+    comm->allreduce(t, op);
+    EXPECT_TRUE(at::equal(t.cpu(), expected(op, 100003, at::kFloat, comm->size())));
+  }
+  at::Tensor rows = input_of(comm->rank(), comm->rank() * 3, at::kFloat).view({comm->rank(), 3}).to(device);
+  auto all = comm->allgather(rows);
+  ASSERT_EQ(static_cast<int>(all.size()), comm->size());
+  for (int r = 0; r < comm->size(); ++r)
+    EXPECT_TRUE(at::equal(all[r].cpu(), input_of(r, r * 3, at::kFloat).view({r, 3})));
+  at::Tensor stacked = comm->allgather_same_shape(input_of(comm->rank(), 12, at::kFloat).to(device));
+  for (int r = 0; r < comm->size(); ++r) EXPECT_TRUE(at::equal(stacked[r].cpu(), input_of(r, 12, at::kFloat)));
+  auto twin = comm->duplicate();
+  at::Tensor b = input_of(comm->rank(), 7, at::kFloat).to(device);
+  twin->broadcast(b, 0);
+  EXPECT_TRUE(at::equal(b.cpu(), input_of(0, 7, at::kFloat)));
 }
 
 TEST(Collectives, Barrier) {

@@ -169,6 +169,40 @@ TEST(Reducer, AParameterOneRankUsesIsAveragedWithZeros) {
   EXPECT_TRUE(torch::allclose(model->unused->weight.grad(), torch::ones({3, 3}) / comm->size()));
 }
 
+// A bucket holding only a parameter rank 0 alone uses is ready early in rank 0's backward but
+// only at the end of the others', so it is issued at different points relative to SyncBN's
+// backward allreduces. On one communicator the ranks' collectives pair up wrongly (Open MPI
+// sums mismatched buffers without a word; NCCL hangs); the reducer has a communicator of its
+// own. Checked against one process on the whole batch: gradients / ranks.
+TEST(Reducer, UsageThatDiffersBetweenRanksKeepsSyncBNsCollectivesInStep) {
+  auto comm = cpu_comm();
+  const int n = comm->size();
+  torch::manual_seed(0);
+  Net model(comm, 3, 8, /*with_unused=*/true);
+  torch::manual_seed(0);
+  Net reference(std::shared_ptr<dist::Communicator>{}, 3, 8, /*with_unused=*/true);
+  // Tiny buckets: the unused Linear (registered last: reduced first) gets buckets of its own.
+  dist::Reducer reducer(named(*model), comm,
+                        {.first_bucket_bytes = 1, .bucket_bytes = 1, .find_unused_parameters = true});
+  std::vector<torch::Tensor> inputs;
+  for (int r = 0; r < n; ++r) {
+    torch::manual_seed(5 + r);
+    inputs.push_back(torch::randn({kLocalBatch, 3, kSize, kSize}));
+  }
+  const auto probe = torch::ones({1, 3});
+  auto loss = model->forward(inputs[comm->rank()]).sum();
+  if (comm->rank() == 0) loss = loss + model->unused->forward(probe).sum();
+  EXPECT_NO_THROW(loss.backward());
+  (reference->forward(torch::cat(inputs)).sum() + reference->unused->forward(probe).sum()).backward();
+  auto ref_params = reference->named_parameters();
+  for (const auto& item : model->named_parameters()) {
+    ASSERT_TRUE(item.value().grad().defined()) << item.key();
+    const auto want = ref_params[item.key()].grad() / n;
+    const double diff = (item.value().grad() - want).abs().max().item<double>();
+    EXPECT_LE(diff, 1e-4 * std::max(1.0, want.abs().max().item<double>())) << item.key();  // wrong pairs: > 1
+  }
+}
+
 // The gradients are views of the reducer's buckets and stay so when zeroed in place between
 // iterations (what the Runner does with a reducer): the next backward accumulates into the
 // buckets, with no fresh gradient tensors and no copies.

@@ -24,8 +24,9 @@ constexpr int64_t kChannels = 5, kH = 3, kW = 4;
   return ::testing::AssertionFailure() << "max diff " << diff << " (scale " << scale << ")";
 }
 
-void check_against_batchnorm(const std::vector<int64_t>& batch_of_rank, torch::Dtype dtype) {
-  auto comm = cpu_comm();
+// Returns SyncBN's output on this rank (its autograd node tells which path ran).
+torch::Tensor check_against_batchnorm(const std::vector<int64_t>& batch_of_rank, torch::Dtype dtype,
+                                      std::shared_ptr<dist::Communicator> comm = cpu_comm()) {
   const int rank = comm->rank();
   torch::manual_seed(1234);  // the same global batch on every rank
   int64_t total = 0, start = 0;
@@ -74,6 +75,7 @@ void check_against_batchnorm(const std::vector<int64_t>& batch_of_rank, torch::D
   EXPECT_TRUE(close(sbn->running_mean, ref->running_mean, tol));
   EXPECT_TRUE(close(sbn->running_var, ref->running_var, tol));
   EXPECT_EQ(sbn->num_batches_tracked.item<int64_t>(), 1);
+  return y;
 }
 
 }  // namespace
@@ -120,6 +122,18 @@ TEST(SyncBatchNorm, WorldOfOneIsBatchNorm) {
   auto x = torch::randn({3, kChannels, kH, kW});
   EXPECT_TRUE(torch::equal(sbn->forward(x), ref->forward(x)));
   EXPECT_TRUE(torch::equal(sbn->running_var, ref->running_var));
+}
+
+TEST(SyncBatchNorm, CollectivesOnOneRankTakeTheSynchronizedPath) {
+  // dist_params.collectives_on_one_rank: at any world size, the statistics go through the
+  // communicator (the one-GPU check runs NCCL this way) and still equal BatchNorm2d.
+  dist::CommunicatorOptions options;
+  options.collectives_on_one_rank = true;
+  auto comm = dist::make_communicator(segtrain::testing::world(), c10::Device(c10::kCPU), options);
+  ASSERT_TRUE(comm->communicates());
+  auto y = check_against_batchnorm(std::vector<int64_t>(comm->size(), 2), torch::kFloat, comm);
+  ASSERT_TRUE(y.grad_fn());
+  EXPECT_NE(y.grad_fn()->name().find("SyncBatchNorm"), std::string::npos) << y.grad_fn()->name();
 }
 
 TEST(SyncBatchNorm, StateDictNamesMatchBatchNorm2d) {

@@ -117,6 +117,22 @@ a, b = losses(sys.argv[1]), losses(sys.argv[2])
 assert sorted(b) == [8, 10, 12] and all(a[i] == b[i] for i in b), (a, b)
 " "$(ls "$T"/full/*.log.json)" "$(ls "$T"/resumed/*.log.json)"
 
+# dist_params.collectives_on_one_rank (the one-GPU check of the NCCL path): alone, SyncBN and the
+# reducer still communicate, and the run is the one without them (same losses to rounding).
+ONE=("$SEGTRAIN" "$DEMO" --deterministic --seed 5 "${RUN[@]}" runner.max_iters=4 log_config.interval=1 evaluation.interval=100)
+expect_exit 0 "one rank, no collectives" -- "${ONE[@]}" --work-dir "$T/alone"
+expect_exit 0 "one rank, collectives on" -- "${ONE[@]}" --work-dir "$T/forced" dist_params.collectives_on_one_rank=true
+check "the reducer is on with the option and off without" \
+  test "$(grep -c 'gradients averaged over 1 rank(s) by mpi in [0-9]* bucket(s)' "$T"/forced/*.log)" = 1 -a \
+       "$(grep -c 'gradients averaged over' "$T"/alone/*.log)" = 0
+check "the same losses with and without" ./scripts/py -c "
+import json, sys
+def losses(f):
+    return [l['loss'] for l in map(json.loads, open(f)) if l.get('mode') == 'train']
+a, b = losses(sys.argv[1]), losses(sys.argv[2])
+assert len(a) == 4 and all(abs(x - y) <= 1e-4 * max(1.0, abs(x)) for x, y in zip(a, b)), (a, b)
+" "$(ls "$T"/alone/*.log.json)" "$(ls "$T"/forced/*.log.json)"
+
 # --auto-resume: a damaged latest.pth is reported and the newest intact checkpoint used.
 mkdir -p "$T/auto"; cp "$T/full/iter_6.pth" "$T/auto/"; head -c 1000 "$T/full/latest.pth" > "$T/auto/latest.pth"
 expect_exit 0 "auto-resume past a damaged latest.pth" -- "${MP[@]}" --work-dir "$T/auto" --auto-resume "${RES[@]}"

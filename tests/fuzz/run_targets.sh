@@ -14,8 +14,6 @@ dir="$(realpath "$1")"; seconds="$2"; shift 2
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(config override chunk checkpoint)
 export OMP_NUM_THREADS=1
-# The targets start no MPI: the fast unwinder is enough for them, and several times quicker.
-export ASAN_OPTIONS="$ASAN_OPTIONS:fast_unwind_on_malloc=1"
 
 seeds="$dir/seeds"
 stamp="$(sha256sum "$here/make_seed_corpus.py" "$here"/../data/make_test_shards.py | sha256sum | cut -c1-16)"

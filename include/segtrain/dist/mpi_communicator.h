@@ -21,7 +21,7 @@ namespace segtrain::dist {
 
 class MpiCommunicator : public Communicator {
  public:
-  explicit MpiCommunicator(const World& world);
+  explicit MpiCommunicator(const World& world, const CommunicatorOptions& options = {});
   ~MpiCommunicator() override;
 
   c10::Device device() const override { return c10::Device(c10::kCPU); }
@@ -31,9 +31,13 @@ class MpiCommunicator : public Communicator {
   void allreduce(at::Tensor tensor, ReduceOp op) override;
   void broadcast(at::Tensor tensor, int root) override;
   std::vector<at::Tensor> allgather(const at::Tensor& tensor) override;
+  at::Tensor allgather_same_shape(const at::Tensor& tensor) override;
   void barrier() override;
+  std::shared_ptr<Communicator> duplicate() override;
 
  private:
+  // Over a duplicate of `parent` (collective over it).
+  MpiCommunicator(MPI_Comm parent, int rank, int size, bool collectives_on_one_rank);
   std::shared_ptr<Work> enqueue(std::function<void()> job);
   // Runs `job` here if the communicator is idle, else after what is queued; returns when done.
   void run_sync(const std::function<void()>& job);

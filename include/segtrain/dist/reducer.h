@@ -6,7 +6,8 @@
 //    others up to `bucket_bytes`.
 //  - A hook after each parameter's gradient accumulation copies the gradient into its bucket;
 //    a full bucket is allreduced at once (async), so communication overlaps the rest of backward.
-//    Buckets launch in index order on every rank, so all ranks issue the same collectives.
+//    Buckets launch in index order on every rank, so all ranks issue the same collectives, on
+//    a communicator of the reducer's own (SyncBN's collectives keep theirs in step).
 //  - At the end of backward (an autograd engine callback) the reducer waits for every bucket
 //    and points each `.grad` at its averaged slice of the bucket: when `loss.backward()`
 //    returns, the gradients are synchronized and the optimizer may step.
@@ -48,6 +49,7 @@ struct ReducerTimeline {
 class Reducer {
  public:
   // `params`: (name, parameter) in registration order; those not requiring grad are skipped.
+  // Collective: the buckets go over a duplicate of `comm` (Communicator::duplicate).
   Reducer(std::vector<std::pair<std::string, at::Tensor>> params, std::shared_ptr<Communicator> comm,
           ReducerOptions options = {});
   ~Reducer();

@@ -25,7 +25,8 @@ struct ResumePoint {
 
 class Checkpointer {
  public:
-  Checkpointer(const dist::World& world, io::CheckpointStore store, models::EncoderDecoder model,
+  // `device`: the model's, whose generator the checkpoints carry.
+  Checkpointer(const dist::World& world, io::CheckpointStore store, models::EncoderDecoder model, c10::Device device,
                Optimizer& optimizer, nlohmann::json meta, bool save_optimizer);
 
   // iter_N.pth and latest.pth of this iteration.
@@ -50,6 +51,7 @@ class Checkpointer {
   const dist::World& world_;
   io::CheckpointStore store_;
   models::EncoderDecoder model_;
+  c10::Device device_;
   Optimizer& optimizer_;
   nlohmann::json meta_;
   nlohmann::json hook_msgs_ = nlohmann::json::object();

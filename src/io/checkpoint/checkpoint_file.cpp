@@ -125,6 +125,7 @@ std::string encode_checkpoint(const Checkpoint& c) {
     root.insert("sampler", sampler);
   }
   if (c.rng.defined()) root.insert("rng", c.rng);
+  if (c.cuda_rng.defined()) root.insert("cuda_rng", c.cuda_rng);
   const std::vector<char> bytes = torch::pickle_save(root);
   return std::string(bytes.begin(), bytes.end());
 }
@@ -143,6 +144,7 @@ Checkpoint decode_checkpoint(const std::string& bytes, const std::string& file) 
   c.sampler = SamplerState{sampler.at("epoch").count(), sampler.at("offset").count(),
                            sampler.has("world_size") ? sampler.at("world_size").count() : 0};
   c.rng = root.at("rng", "not a segtrain checkpoint for resuming").tensor();
+  if (dict.contains("cuda_rng")) c.cuda_rng = root.at("cuda_rng").tensor();
   return c;
 }
 

@@ -6,7 +6,8 @@
 //    'state_dict': {name: tensor},
 //    'optimizer': {'type': 'SGD' | 'AdamW', 'state': {param name: {...}}}  (optimizer_state.h;
 //                 absent with checkpoint_config.save_optimizer: false),
-//    'sampler': {'epoch': e, 'offset': o, 'world_size': w},  'rng': uint8 tensor (torch's CPU generator)}
+//    'sampler': {'epoch': e, 'offset': o, 'world_size': w},  'rng': uint8 tensor (torch's CPU generator),
+//    'cuda_rng': uint8 tensor (the CUDA generator of rank 0's GPU; absent for a CPU run)}
 // Reading a file a user gave never ends in a c10::Error: a missing or mistyped entry is a
 // one-line user error naming the file and the key.
 #include <ATen/core/ivalue.h>
@@ -35,6 +36,7 @@ struct Checkpoint {
   c10::IValue optimizer;                 // None when the optimizer was not saved
   std::optional<SamplerState> sampler;   // training checkpoints only
   at::Tensor rng;                        // undefined when absent
+  at::Tensor cuda_rng;                   // undefined when absent
 };
 
 std::string encode_checkpoint(const Checkpoint& checkpoint);
