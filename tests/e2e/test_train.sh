@@ -121,7 +121,7 @@ assert sorted(b) == [8, 10, 12] and all(a[i] == b[i] for i in b), (a, b)
 # reducer still communicate, and the run is the one without them (same losses to rounding).
 ONE=("$SEGTRAIN" "$DEMO" --deterministic --seed 5 "${RUN[@]}" runner.max_iters=4 log_config.interval=1 evaluation.interval=100)
 expect_exit 0 "one rank, no collectives" -- "${ONE[@]}" --work-dir "$T/alone"
-expect_exit 0 "one rank, collectives on" -- "${ONE[@]}" --work-dir "$T/forced" dist_params.collectives_on_one_rank=true
+expect_exit 0 "one rank, collectives on" -- "${ONE[@]}" dist_params.collectives_on_one_rank=true --work-dir "$T/forced"
 check "the reducer is on with the option and off without" \
   test "$(grep -c 'gradients averaged over 1 rank(s) by mpi in [0-9]* bucket(s)' "$T"/forced/*.log)" = 1 -a \
        "$(grep -c 'gradients averaged over' "$T"/alone/*.log)" = 0
