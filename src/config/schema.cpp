@@ -9,7 +9,7 @@ const std::vector<std::string> kTopLevel = {
     "evaluation", "log_config", "log_level", "work_dir", "load_from", "resume_from", "workflow",
     "cudnn_benchmark", "dist_params", "seed", "deterministic", "find_unused_parameters",
     "dataset_type", "data_root", "img_norm_cfg", "crop_size", "train_pipeline", "test_pipeline",
-    "norm_cfg", "custom_hooks", "gpu_ids", "total_iters", "device"};
+    "norm_cfg", "custom_hooks", "gpu_ids", "total_iters", "device", "fp16", "channels_last"};
 
 const std::vector<std::string> kRunner = {"type", "max_iters"};
 const std::vector<std::string> kEvaluation = {"interval", "metric", "save_best", "pre_eval", "by_epoch",
@@ -19,7 +19,7 @@ const std::vector<std::string> kCheckpoint = {"by_epoch", "interval", "max_keep_
 const std::vector<std::string> kLog = {"interval", "hooks"};
 const std::vector<std::string> kOptimizer = {"type", "lr", "momentum", "weight_decay", "nesterov",
                                              "betas", "eps", "paramwise_cfg"};
-const std::vector<std::string> kOptimizerConfig = {"type", "grad_clip"};
+const std::vector<std::string> kOptimizerConfig = {"type", "grad_clip", "loss_scale"};
 const std::vector<std::string> kLr = {"policy", "power", "min_lr", "min_lr_ratio", "by_epoch", "warmup",
                                       "warmup_iters", "warmup_ratio", "step", "gamma"};
 

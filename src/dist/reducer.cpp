@@ -83,10 +83,14 @@ struct Reducer::Impl : std::enable_shared_from_this<Reducer::Impl> {
     timeline.bucket_started.assign(buckets.size(), std::nullopt);
   }
 
+  // The parameter's part of its bucket, with the parameter's strides (channels_last included):
+  // autograd then accumulates into it without a layout change, as DDP's bucket views.
   at::Tensor slice(std::size_t param) {
     const Bucket& b = buckets[bucket_of[param]];
     const at::Tensor& p = params[param];
-    return b.buffer.narrow(0, b.offsets[slot_of[param]], p.numel()).view(p.sizes());
+    const at::Tensor part = b.buffer.narrow(0, b.offsets[slot_of[param]], p.numel());
+    return p.is_non_overlapping_and_dense() ? part.as_strided(p.sizes(), p.strides(), part.storage_offset())
+                                            : part.view(p.sizes());
   }
 
   // Called after autograd accumulated param's gradient.

@@ -26,6 +26,7 @@ std::string Checkpointer::encode(const IterationState& s) const {
   c.meta["time"] = static_cast<int64_t>(std::time(nullptr));
   c.meta["iter"] = s.iter;
   if (!hook_msgs_.empty()) c.meta["hook_msgs"] = hook_msgs_;
+  if (loss_scaler_) c.meta["fp16"] = {{"loss_scaler", loss_scaler_->state_dict()}};
   c.state_dict = models::state_dict(*model_);
   if (save_optimizer_) c.optimizer = io::optimizer_state(*optimizer_.impl, optimizer_.type, model_->named_parameters());
   c.sampler = io::SamplerState{s.position.epoch, s.position.offset, world_.size()};
@@ -82,6 +83,9 @@ ResumePoint Checkpointer::resume(const fs::path& file) {
   else
     io::load_optimizer_state(*optimizer_.impl, optimizer_.type, model_->named_parameters(), c.optimizer, where);
   restore_random_state({c.rng, c.cuda_rng}, device_, where);
+  // A run resumed in float16 from a float32 checkpoint starts at the configured scale.
+  if (loss_scaler_ && c.meta.contains("fp16") && c.meta["fp16"].is_object() && c.meta["fp16"].contains("loss_scaler"))
+    loss_scaler_->load_state_dict(c.meta["fp16"]["loss_scaler"], where);
   ResumePoint point;
   point.iter = c.meta.at("iter").get<int64_t>();
   point.position = {c.sampler->epoch, c.sampler->offset};

@@ -9,6 +9,7 @@
 #include "segtrain/dist/device.h"
 #include "segtrain/io/checkpoint/checkpoint_file.h"
 #include "segtrain/io/checkpoint/checkpoint_store.h"
+#include "segtrain/models/memory_format.h"
 #include "segtrain/models/registry.h"
 #include "segtrain/models/weights.h"
 
@@ -50,6 +51,8 @@ ModelOnDevice build_model(const config::Config& cfg, const dist::World& world, c
   m.model = models::build_segmentor(cfg.at("model"), m.comm);
   models::check_num_classes(cfg.at("model"), m.model, dataset.info().classes.size(), dataset_dir.string());
   m.model->to(m.device);
+  m.channels_last = cfg.get<bool>("channels_last", false);
+  if (m.channels_last) models::to_channels_last(*m.model);
   return m;
 }
 

@@ -8,16 +8,23 @@
 #include <limits>
 
 #include "segtrain/core/error.h"
+#include "segtrain/core/logging.h"
 #include "segtrain/dist/collective_watchdog.h"
+#include "segtrain/models/memory_format.h"
 
 namespace segtrain::engine {
 namespace {
 
-// max |g| over every gradient, NaN if any is NaN (amax propagates it); a 0-d tensor on the device.
-torch::Tensor largest_gradient(torch::nn::Module& model, const c10::Device& device) {
+std::vector<torch::Tensor> gradients(torch::nn::Module& model) {
   std::vector<torch::Tensor> grads;
   for (const auto& p : model.parameters())
     if (p.grad().defined()) grads.push_back(p.grad());
+  return grads;
+}
+
+// max |g| over every gradient, NaN if any is NaN (amax propagates it); a 0-d tensor on the device.
+torch::Tensor largest_gradient(torch::nn::Module& model, const c10::Device& device) {
+  const std::vector<torch::Tensor> grads = gradients(model);
   if (grads.empty()) return torch::zeros({}, torch::TensorOptions().device(device));
   return torch::stack(at::_foreach_norm(grads, std::numeric_limits<double>::infinity())).max();
 }
@@ -60,17 +67,25 @@ void Runner::run() {
     const auto t0 = Clock::now();
     data::Batch batch = *loader_.next();
     s.position = batch.position_after;
-    const torch::Tensor images = batch.images.to(device_, /*non_blocking=*/true);
+    const torch::Tensor images =
+        models::in_model_layout(batch.images.to(device_, /*non_blocking=*/true), options_.channels_last);
     const torch::Tensor labels = batch.labels.to(device_, /*non_blocking=*/true);
     s.data_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     for (auto& h : hooks_) h->before_iter(s);
     s.lr = optimizer_.lr();
 
     model_->train();
-    auto losses = model_->forward_train(images, labels);
+    std::map<std::string, torch::Tensor> losses;
+    {
+      AutocastScope autocast(options_.precision, device_);
+      losses = model_->forward_train(images, labels);
+    }
     const torch::Tensor loss = models::total_loss(losses);
     optimizer_.impl->zero_grad(/*set_to_none=*/!options_.gradients_in_buckets);
-    loss.backward();  // the reducer averages gradients across ranks while this runs
+    LossScaler* scaler = options_.loss_scaler;
+    // The reducer averages gradients across ranks while this runs.
+    (scaler ? scaler->scale(loss) : loss).backward();
+    const torch::Tensor overflow = scaler ? scaler->unscale(gradients(*model_)) : torch::Tensor();
 
     // One device-to-host copy for the outputs and the gradients' largest magnitude: a single
     // synchronisation per iteration, before the step, so a non-finite value never reaches the
@@ -80,16 +95,26 @@ void Runner::run() {
     for (const auto& [name, value] : losses) values.push_back(value.detach().to(torch::kDouble));
     values.push_back(loss.detach().to(torch::kDouble));
     values.push_back(largest_gradient(*model_, loss.device()).to(torch::kDouble));
+    if (scaler) values.push_back(overflow.to(torch::kDouble));
     const torch::Tensor host = torch::stack(values).cpu();
     const double* v = host.data_ptr<double>();
     s.outputs.clear();
     for (const auto& [name, value] : losses) s.outputs[name] = *v++;
     s.outputs["loss"] = *v++;
-    check_finite(s.iter + 1, s.outputs, *v);
+    const double largest = *v++;
+    const bool skip = scaler && *v > 0;  // the averaged gradients overflowed: the same on every rank
+    check_finite(s.iter + 1, s.outputs, skip ? 0.0 : largest);
 
-    if (options_.grad_clip_max_norm)
-      torch::nn::utils::clip_grad_norm_(model_->parameters(), *options_.grad_clip_max_norm);
-    optimizer_.impl->step();
+    if (skip) {
+      ++s.skipped_steps;
+      log::info(c10::str("iteration ", s.iter + 1, ": float16 gradients overflowed at loss scale ",
+                         scaler->current_scale(), "; step skipped (", s.skipped_steps, " so far)"));
+    } else {
+      if (options_.grad_clip_max_norm)
+        torch::nn::utils::clip_grad_norm_(model_->parameters(), *options_.grad_clip_max_norm);
+      optimizer_.impl->step();
+    }
+    if (scaler) scaler->update(overflow);
     ++s.iter;
     s.iter_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     for (auto& h : hooks_) h->after_iter(s);

@@ -22,7 +22,8 @@ void test(const TestOptions& opts, dist::World& world) {
   if (!split) throw cfg.at("data").error("missing key 'data.test' (or 'data.val')");
   auto dataset = std::make_shared<data::ShardDataset>(split->dir);
   const auto& info = dataset->info();
-  auto [device, comm, model] = build_model(cfg, world, *dataset, split->dir);  // collective
+  // Collective. channels_last: the converted weights take the batches as they come.
+  [[maybe_unused]] auto [device, comm, model, channels_last] = build_model(cfg, world, *dataset, split->dir);
   load_weights_from(model, world, opts.checkpoint, /*strict=*/true);
   for (const auto& w : warnings) log::warn(w);
   if (opts.show_dir) world.run_on_main([&] { fs::create_directories(*opts.show_dir); });

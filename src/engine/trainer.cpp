@@ -53,6 +53,8 @@ Trainer::Trainer(const TrainOptions& options, dist::World& world)
   torch::manual_seed(seed_);
   parts_ = build_model(cfg_, world_, *train_set_, data_cfg_.train->dir);  // collective
   optimizer_ = build_optimizer(cfg_.at("optimizer"), *parts_.model);
+  precision_ = read_precision(cfg_, parts_.device);
+  if (precision_.loss_scaler) loss_scaler_ = std::make_unique<LossScaler>(*precision_.loss_scaler, parts_.device);
   if (settings_.deterministic) {
     // MMSeg's set_random_seed(deterministic=True) sets cuDNN's deterministic mode only. torch's
     // deterministic algorithms would stop a GPU run at the first op without a deterministic CUDA
@@ -83,7 +85,12 @@ Trainer::Trainer(const TrainOptions& options, dist::World& world)
                                 {.batch_size = data_cfg_.samples_per_gpu, .workers = workers,
                                  .prefetch = 2 * workers, .seed = seed_, .pin_memory = parts_.device.is_cuda()});
   runner_ = std::make_unique<Runner>(parts_.model, optimizer_, *loader_, parts_.device,
-                                     RunnerOptions{settings_.max_iters, settings_.grad_clip_max_norm, reducer_ != nullptr});
+                                     RunnerOptions{.max_iters = settings_.max_iters,
+                                                   .grad_clip_max_norm = settings_.grad_clip_max_norm,
+                                                   .gradients_in_buckets = reducer_ != nullptr,
+                                                   .precision = precision_,
+                                                   .channels_last = parts_.channels_last,
+                                                   .loss_scaler = loss_scaler_.get()});
   runner_->resume_at(resumed.iter, resumed.position);
   add_hooks();
 }
@@ -123,6 +130,7 @@ void Trainer::open_work_dir() {
   for (const auto& p : parts_.model->parameters()) num_params += p.numel();
   log::info(c10::str("model: ", cfg_.at("model").get<std::string>("type"), " with ",
                      cfg_.at("model").at("decode_head").get<std::string>("type"), ", ", num_params, " parameters"));
+  log::info("precision: " + precision_.name());
 }
 
 // load_from gives weights only; resume_from (or --auto-resume's find) the whole training state.
@@ -130,6 +138,7 @@ ResumePoint Trainer::load_or_resume() {
   checkpointer_ = std::make_unique<Checkpointer>(
       world_, io::CheckpointStore(world_, settings_.work_dir, settings_.max_keep_ckpts), parts_.model, parts_.device,
       optimizer_, checkpoint_meta(cfg_, seed_, train_set_->info()), settings_.save_optimizer);
+  checkpointer_->set_loss_scaler(loss_scaler_.get());
   if (settings_.load_from) load_weights_from(parts_.model, world_, *settings_.load_from, /*strict=*/false);
   auto resume_from = settings_.resume_from;
   if (settings_.auto_resume && !resume_from) {

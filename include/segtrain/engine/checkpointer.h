@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "segtrain/engine/loss_scaler.h"
 #include "segtrain/engine/optimizer.h"
 #include "segtrain/engine/runner.h"
 #include "segtrain/io/checkpoint/checkpoint_store.h"
@@ -35,6 +36,8 @@ class Checkpointer {
   // travel in later checkpoints' hook_msgs.
   void save_best(const std::string& metric, double score, const IterationState& s);
   std::optional<double> best_score() const;
+  // float16's loss scaler (or null): its state travels in meta.fp16.loss_scaler, as MMCV's.
+  void set_loss_scaler(LossScaler* scaler) { loss_scaler_ = scaler; }
   // What every checkpoint's meta carries besides iter, time and hook_msgs.
   nlohmann::json& meta() { return meta_; }
   int64_t last_saved_iter() const { return last_saved_iter_; }
@@ -43,7 +46,7 @@ class Checkpointer {
   // --auto-resume: the newest checkpoint of the work_dir that decodes, if any.
   std::optional<std::filesystem::path> find_resumable() const;
   // Puts `file`'s weights (every key must match), optimizer state (a fresh optimizer, logged,
-  // when the file has none), generator and hook_msgs back. Rank 0 reads the file once.
+  // when the file has none), generators, loss scale and hook_msgs back. Rank 0 reads the file once.
   ResumePoint resume(const std::filesystem::path& file);
 
  private:
@@ -53,6 +56,7 @@ class Checkpointer {
   models::EncoderDecoder model_;
   c10::Device device_;
   Optimizer& optimizer_;
+  LossScaler* loss_scaler_ = nullptr;
   nlohmann::json meta_;
   nlohmann::json hook_msgs_ = nlohmann::json::object();
   bool save_optimizer_;

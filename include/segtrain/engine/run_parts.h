@@ -29,6 +29,7 @@ struct ModelOnDevice {
   c10::Device device{c10::kCPU};
   std::shared_ptr<dist::Communicator> comm;  // serves SyncBN, the reducer and the metrics
   models::EncoderDecoder model{nullptr};
+  bool channels_last = false;  // the config's channels_last: weights converted, batches to follow
 };
 
 // The config's model on this rank's device (dist/device.h), checked against the dataset's class

@@ -5,7 +5,8 @@
 // they are made, and see the loop only through IterationState. Every rank runs the same loop;
 // hooks that talk across ranks do so at the same iterations on every rank. A NaN or Inf loss
 // (or gradient, averaged over ranks) stops the run before the optimizer step: a runtime error
-// naming the iteration and the loss, on every rank at the same iteration.
+// naming the iteration and the loss, on every rank at the same iteration. With float16's loss
+// scaler an Inf gradient is an overflow instead: the step is skipped and the scale backs off.
 #include <torch/types.h>
 
 #include <map>
@@ -15,7 +16,9 @@
 #include <vector>
 
 #include "segtrain/data/loader.h"
+#include "segtrain/engine/loss_scaler.h"
 #include "segtrain/engine/optimizer.h"
+#include "segtrain/engine/precision.h"
 #include "segtrain/models/segmentor.h"
 
 namespace segtrain::engine {
@@ -29,6 +32,7 @@ struct IterationState {
   std::map<std::string, double> outputs;  // this iteration's losses and accuracies (this rank)
   double iter_seconds = 0, data_seconds = 0;
   double lr = 0;  // of the first parameter group, this iteration
+  int64_t skipped_steps = 0;  // by this process: float16 gradients that overflowed
 
   // Every n iterations, and at the last one.
   bool every(int64_t n) const { return n > 0 && (iter % n == 0 || iter == max_iters); }
@@ -45,10 +49,15 @@ class Hook {
 
 struct RunnerOptions {
   int64_t max_iters = 0;
-  std::optional<double> grad_clip_max_norm;  // optimizer_config.grad_clip.max_norm
+  std::optional<double> grad_clip_max_norm;  // optimizer_config.grad_clip.max_norm (unscaled gradients)
   // A dist::Reducer holds the gradients as views of its buckets: zero them in place instead of
   // dropping them, so that backward accumulates straight into the buckets.
   bool gradients_in_buckets = false;
+  Precision precision;  // autocast for the forward pass
+  bool channels_last = false;  // batches NHWC, as the model's weights (models/memory_format.h)
+  // float16's loss scaler (owned by the caller, which checkpoints it); null otherwise. A step
+  // whose gradients overflowed is skipped and counted, not an error.
+  LossScaler* loss_scaler = nullptr;
 };
 
 class Runner {

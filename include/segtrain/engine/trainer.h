@@ -40,6 +40,8 @@ class Trainer {
   uint64_t seed_ = 0;
   ModelOnDevice parts_;
   Optimizer optimizer_;
+  Precision precision_;
+  std::unique_ptr<LossScaler> loss_scaler_;  // float16 only
   std::optional<io::JsonLog> json_log_;  // rank 0
   std::unique_ptr<Checkpointer> checkpointer_;
   std::unique_ptr<dist::Reducer> reducer_;
