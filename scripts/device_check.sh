@@ -11,8 +11,8 @@
 #   DEVICE_CHECK_DRY=1 scripts/device_check.sh [STEP ...]    print the plan, run nothing
 # On the device (as root, from the repository root; what lands in $OUT comes back):
 #   scripts/device_check.sh [STEP ...]
-#   default: install build nccl_one_rank:50 dist_tests resume_cuda compute_sanitizer:3 demo:200 cityscapes:60
-#            reference:fcn_r50:60 reference:fcn_r18:200
+#   default: install build nccl_one_rank:50 dist_tests resume_cuda fp16_dynamic:60 compute_sanitizer:3
+#            demo:200 cityscapes:60 precision:30 reference:fcn_r50:60 reference:fcn_r18:200
 # A STEP is a name and its arguments joined by ':':
 #   install                  unpack .devdeps into /, links, ldconfig, meson wheel, smoke checks
 #   build                    meson setup build-device (CUDA on) + ninja segtrain, all cores
@@ -23,6 +23,8 @@
 #   dist_tests               the dist suite's binary, one rank, on the GPU machine
 #   resume_cuda              a resumed run ends where an uninterrupted one does (cuda_rng)
 #   compute_sanitizer[:ITERS]  memcheck and racecheck over nccl_one_rank's run, if the image has it
+#   precision[:ITERS]        fp32/fp16/bf16 x channels_last, segtrain and the reference, Cityscapes size
+#   fp16_dynamic[:ITERS]     the demo in fp16 from a loss scale of 2^24: overflows skipped, scale backs off
 #   or any function of this file by name, e.g. run_cityscapes_size:30:data.workers_per_gpu=8
 # Or `source scripts/device_check.sh` and call the functions (install_devdeps, build_segtrain,
 # run_demo_cuda ITERS [KEY=VALUE ...], run_cityscapes_size ITERS [KEY=VALUE ...], run_reference ...).
@@ -415,10 +417,53 @@ run_cityscapes_size() {
   log "== cityscapes size: FCN R50-D8, 512x1024 crops, batch 2, on synthetic $CS_SIZE images, $iters iterations"
   prepare_cityscapes_data
   [ -f "$ROOT_DIR/$CS_CONFIG" ] || die "$CS_CONFIG does not exist"
-  run_segtrain cityscapes_size "$CS_CONFIG" --no-validate \
+  run_segtrain "${CS_RUN_NAME:-cityscapes_size}" "$CS_CONFIG" --no-validate \
     --options "runner.max_iters=$iters" checkpoint_config.interval=1000000 log_config.interval=10 \
-    "data.train.data_root=$DATA/cityscapes-shards" "data.val.data_root=$DATA/cityscapes-shards" \
+    model.pretrained=None "data.train.data_root=$DATA/cityscapes-shards" "data.val.data_root=$DATA/cityscapes-shards" \
     "data.test.data_root=$DATA/cityscapes-shards" "$@"
+}
+
+# Precision and memory format at Cityscapes size (FCN R50-D8, 512x1024, batch 2): segtrain and
+# the PyTorch reference (bench/train_step/reference_train.py) side by side, fp32 / fp16 (MMSeg's
+# Fp16OptimizerHook, loss scale 512) / bf16, each with and without channels_last. One summary
+# line per run (median s/iter, peak memory).
+run_precision() {
+  local iters="${1:-30}" p cl name flags opts
+  on_device_only
+  prepare_cityscapes_data
+  for p in fp32 fp16 bf16; do
+    for cl in 0 1; do
+      name="${p}${cl/1/_nhwc}"; name="${name%0}"
+      opts=("runner.max_iters=$iters")
+      case "$p" in
+        fp16) opts+=(optimizer_config.type=Fp16OptimizerHook optimizer_config.loss_scale=512.) ;;
+        bf16) opts+=(fp16.dtype=bfloat16) ;;
+      esac
+      flags=(--precision "$p")
+      if [ "$cl" = 1 ]; then opts+=(channels_last=True); flags+=(--channels-last); fi
+      log "== precision $name: segtrain"
+      CS_RUN_NAME="precision_$name" run_cityscapes_size "$iters" "${opts[@]}"
+      log "== precision $name: reference"
+      run_reference_with "reference_$name" fcn_r50 "$iters" "${flags[@]}"
+    done
+  done
+}
+
+# float16 with a dynamic scale that starts far too high (2^24): the first steps overflow, are
+# skipped and logged, the scale backs off, and training goes on to a finite, lower loss.
+run_fp16_dynamic() {
+  local iters="${1:-60}"
+  on_device_only
+  log "== fp16 dynamic loss scale from 2^24: the demo, $iters iterations"
+  prepare_demo_data
+  DEMO_RUN_NAME=fp16_dynamic run_demo_cuda "$iters" optimizer_config.type=Fp16OptimizerHook \
+    optimizer_config.loss_scale.init_scale=16777216. optimizer_config.loss_scale.growth_interval=20
+  [ -n "$DRY" ] && return 0
+  local logfile skipped
+  logfile="$(ls -t "$RUNS/fp16_dynamic"/*.log | head -n 1)"
+  skipped="$(grep -c 'step skipped' "$logfile" || true)"
+  log "fp16_dynamic: $skipped skipped step(s); $(grep -m1 'precision:' "$logfile" | sed 's/.*INFO - //')"
+  [ "$skipped" -ge 1 ] || die "fp16_dynamic: no step was skipped at a loss scale of 2^24"
 }
 
 # The NCCL path on one GPU (issue: the multi-GPU NCCL path): SyncBN and the gradient reducer
@@ -497,14 +542,22 @@ run_compute_sanitizer() {
 # run_reference ARCH ITERS [BATCH] [CROP]: the PyTorch loop of bench/train_step on the GPU.
 run_reference() {
   local arch="${1:-fcn_r50}" iters="${2:-60}" batch="${3:-}" crop="${4:-}"
+  local args=()
+  [ -n "$batch" ] && args+=(--batch "$batch")
+  [ -n "$crop" ] && args+=(--crop "$crop")
+  run_reference_with "reference_$arch" "$arch" "$iters" "${args[@]}"
+}
+
+# run_reference_with NAME ARCH ITERS [reference_train.py flags...]
+run_reference_with() {
+  local run_name="$1" arch="$2" iters="$3"
+  shift 3
   on_device_only
   local script="$ROOT_DIR/bench/train_step/reference_train.py"
   [ -f "$script" ] || { log "reference: $script does not exist, skipped"; return 0; }
-  log "== reference: $arch, $iters iterations${batch:+, batch $batch}${crop:+, crop $crop}"
+  log "== reference: $arch, $iters iterations $*"
   device_env
-  local args=(--device cuda --arch "$arch" --iters "$iters")
-  [ -n "$batch" ] && args+=(--batch "$batch")
-  [ -n "$crop" ] && args+=(--crop "$crop")
+  local args=(--device cuda --arch "$arch" --iters "$iters" "$@")
   local t0=$SECONDS out
   log "+ python3 bench/train_step/reference_train.py ${args[*]}"
   [ -n "$DRY" ] && return 0
@@ -514,7 +567,7 @@ run_reference() {
   local line
   line="$(grep '^{' <<<"$out" | tail -n 1)"
   [ -n "$line" ] && python3 -c 'import json,sys; d=json.loads(sys.argv[2]); print(json.dumps({"run": sys.argv[1], **d}))' \
-    "reference_$arch" "$line" | tee -a "$SUMMARY"
+    "$run_name" "$line" | tee -a "$SUMMARY"
 }
 
 # ---- main ----------------------------------------------------------------------------------------
@@ -533,6 +586,8 @@ run_step() {
     dist_tests) run_dist_tests ;;
     resume_cuda) run_resume_cuda ;;
     compute_sanitizer) run_compute_sanitizer "${args[@]}" ;;
+    precision) run_precision "${args[@]}" ;;
+    fp16_dynamic) run_fp16_dynamic "${args[@]}" ;;
     *) declare -F "$name" >/dev/null || die "unknown step '$name'"; "$name" "${args[@]}" ;;
   esac
 }
@@ -544,8 +599,8 @@ main() {
     -h | --help) sed -n '2,/^$/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; return ;;
   esac
   local steps=("$@")
-  [ ${#steps[@]} -gt 0 ] || steps=(install build nccl_one_rank:50 dist_tests resume_cuda compute_sanitizer:3 demo:200 cityscapes:60
-    reference:fcn_r50:60 reference:fcn_r18:200)
+  [ ${#steps[@]} -gt 0 ] || steps=(install build nccl_one_rank:50 dist_tests resume_cuda fp16_dynamic:60
+    compute_sanitizer:3 demo:200 cityscapes:60 precision:30 reference:fcn_r50:60 reference:fcn_r18:200)
   log "device_check: ${steps[*]}${DRY:+ (dry run: nothing is run)}; log in $LOG"
   cd "$ROOT_DIR"
   [ -n "$DRY" ] || { nvidia-smi -L 2>/dev/null || true; }

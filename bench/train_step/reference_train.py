@@ -21,7 +21,7 @@ CPU, NCCL on CUDA. Without a launcher: one rank.
 Usage:
   reference_train.py [--arch fcn_r18|fcn_r50] [--device cpu|cuda] [--batch N] [--crop HxW]
                      [--iters N] [--warmup N] [--norm syncbn|bn] [--threads N]
-                     [--no-cudnn-benchmark]
+                     [--no-cudnn-benchmark] [--precision fp32|fp16|bf16] [--channels-last]
   fcn_r18: the demo config (configs/demo/fcn_r18-d8_64x64_2k_synthetic.yaml), 8 classes,
            defaults batch 4, crop 64x64.
   fcn_r50: configs/_base_/models/fcn_r50-d8.yaml, 19 classes (Cityscapes), defaults batch 2,
@@ -252,6 +252,9 @@ def parse_args():
     p.add_argument("--threads", type=int, help="torch intra-op threads (default: OMP_NUM_THREADS / torch's)")
     p.add_argument("--no-cudnn-benchmark", action="store_true",
                    help="MMSeg's default_runtime sets cudnn_benchmark; this turns it off")
+    p.add_argument("--precision", choices=["fp32", "fp16", "bf16"], default="fp32",
+                   help="fp16: autocast + GradScaler(init_scale=512) (MMSeg's Fp16OptimizerHook); bf16: autocast only")
+    p.add_argument("--channels-last", action="store_true", help="weights and the batch in NHWC")
     a = p.parse_args()
     arch = ARCHS[a.arch]
     a.batch = a.batch or arch["batch"]
@@ -268,6 +271,8 @@ def parse_args():
         p.error("--batch and --iters must be >= 1, --warmup >= 0")
     if a.device == "cuda" and not torch.cuda.is_available():
         p.error("--device cuda: torch sees no CUDA device")
+    if a.precision == "fp16" and a.device != "cuda":
+        p.error("--precision fp16 needs --device cuda (as segtrain's fp16)")
     return a
 
 
@@ -287,6 +292,8 @@ def main():
     arch = ARCHS[args.arch]
     torch.manual_seed(0)  # the same weights everywhere (DDP broadcasts rank 0's anyway)
     model = FCN(arch, norm_layer(args.norm, device, world_size)).to(device)
+    if args.channels_last:
+        model = model.to(memory_format=torch.channels_last)
     model.train()
     # MMSeg keeps BN buffers per rank (no broadcast every forward); torch >= 2.15 names this
     # forward_sync_buffers and deprecates broadcast_buffers.
@@ -302,6 +309,12 @@ def main():
     labels = torch.randint(0, arch["classes"], (args.batch, h, w), generator=gen)
     labels[:, :, : max(1, w // 16)] = 255  # some padding, as RandomCrop + Pad leave
     labels = labels.to(device)
+    if args.channels_last:
+        images = images.contiguous(memory_format=torch.channels_last)
+    low = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(args.precision)
+    # The scale stays 512 (MMCV's update(512.) every iteration); overflowing steps are skipped.
+    scaler = torch.amp.GradScaler(device.type, init_scale=512.0, growth_factor=1.0, backoff_factor=1.0,
+                                  enabled=args.precision == "fp16")
 
     times = []
     peak_warmup_mb = 0.0
@@ -312,10 +325,12 @@ def main():
             torch.cuda.reset_peak_memory_stats(device)
         t0 = time.perf_counter()
         optimizer.zero_grad()
-        losses = ddp(images, labels)
+        with torch.autocast(device.type, dtype=low or torch.float32, enabled=low is not None):
+            losses = ddp(images, labels)
         loss = sum(v for k, v in losses.items() if "loss" in k)
-        loss.backward()
-        optimizer.step()
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
         logged = {k: v.item() for k, v in losses.items()}  # synchronizes a CUDA device
         logged["loss"] = loss.item()
         if i >= args.warmup:
@@ -341,6 +356,7 @@ def main():
             "seconds_per_iter": median_all, "images_per_s": world_size * args.batch / median_all,
             "peak_memory_mb": peak[0].item(), "peak_memory_mb_with_warmup": peak[1].item(),
             "cudnn_benchmark": device.type == "cuda" and torch.backends.cudnn.benchmark,
+            "precision": args.precision, "channels_last": args.channels_last,
             "last_loss": logged["loss"]}), flush=True)
     dist.destroy_process_group()
 

@@ -1,5 +1,7 @@
 #include "segtrain/models/registry.h"
 
+#include "segtrain/models/pretrained.h"
+
 #include <functional>
 #include <map>
 
@@ -98,9 +100,7 @@ EncoderDecoder build_segmentor(const ConfigNode& model, Comm comm) {
   require_type(model, {"EncoderDecoder"}, "segmentor");
   model.check_keys({"type", "pretrained", "backbone", "decode_head", "auxiliary_head", "train_cfg", "test_cfg",
                     "init_cfg"});
-  if (model.has("pretrained") && !model.at("pretrained").is_null())
-    throw model.at("pretrained").error("segtrain downloads nothing; set pretrained: null and give the weights with "
-                                       "--load-from (a .pth saved by torch.save or MMSeg)");
+  pretrained_of(model);  // checked here; loaded by the trainer (models/pretrained.h)
   // In config order, so the first error reported is the first one in the file.
   ResNetV1c backbone = build_backbone(model.at("backbone"), comm);
   std::shared_ptr<DecodeHead> decode_head = build_head(model.at("decode_head"), comm);

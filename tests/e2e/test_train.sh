@@ -157,6 +157,23 @@ a, b = losses(sys.argv[1]), losses(sys.argv[2])
 assert len(b) == 12 and all(abs(x - y) <= 0.05 * abs(x) + 0.02 for x, y in zip(a, b)) and b[-1] < b[0], (a, b)
 " "$(ls "$T"/alone/*.log.json)" "$(ls "$T"/nhwc/*.log.json)"
 
+# model.pretrained: the backbone starts from the file's backbone part (here a whole segtrain
+# checkpoint, as MMCV takes an MMSeg one); with lr 0 its convolutions are still the file's after
+# a step (BN statistics move in train mode).
+expect_exit 0 "pretrained backbone" -- "$SEGTRAIN" "$DEMO" --work-dir "$T/pre" "${RUN[@]}" runner.max_iters=1 \
+  optimizer.lr=0 lr_config.min_lr=0 "model.pretrained=$T/wd/iter_12.pth"
+check "the backbone load is logged" grep -q "backbone from $T/wd/iter_12.pth ([^)]*): [0-9]* tensors loaded" "$T"/pre/*.log
+check "the backbone's convolutions are the file's" ./scripts/py -c "
+import sys, torch
+a = torch.load(sys.argv[1], weights_only=False)['state_dict']; b = torch.load(sys.argv[2], weights_only=False)['state_dict']
+convs = [k for k in a if k.startswith('backbone.') and a[k].dim() == 4]
+assert len(convs) > 10 and all(torch.equal(a[k], b[k]) for k in convs), convs[:3]
+heads = [k for k in a if k.startswith('decode_head.') and a[k].dim() == 4]
+assert heads and not all(torch.equal(a[k], b[k]) for k in heads)  # the heads were not loaded
+" "$T/wd/iter_12.pth" "$T/pre/iter_1.pth"
+expect_exit 2 "pretrained file missing" -- "$SEGTRAIN" "$DEMO" --work-dir "$T/pre2" "${RUN[@]}" "model.pretrained=$T/none.pth"
+check "names the key and the file" contains "$ERR" "key 'model.pretrained': '$T/none.pth': no such file"
+
 # --auto-resume: a damaged latest.pth is reported and the newest intact checkpoint used.
 mkdir -p "$T/auto"; cp "$T/full/iter_6.pth" "$T/auto/"; head -c 1000 "$T/full/latest.pth" > "$T/auto/latest.pth"
 expect_exit 0 "auto-resume past a damaged latest.pth" -- "${MP[@]}" --work-dir "$T/auto" --auto-resume "${RES[@]}"

@@ -3,7 +3,8 @@ from the architecture (MMSeg's docs and papers), not from segtrain's C++. It sav
 weights under MMSeg's key names with torch.save, a fixed input and label, the eval-mode logits
 and the gradients of one training step; tests/models/test_parity.cpp loads them into segtrain.
 
-Usage: parity_reference.py OUT_DIR      (writes OUT_DIR/{psp,uper}_{weights,mmseg,expected}.pth)
+Usage: parity_reference.py OUT_DIR      (writes OUT_DIR/{psp,uper}_{weights,mmseg,expected}.pth and
+                                         backbone_imagenet.pth, the backbone with a classifier)
 Sizes (shared with test_parity.cpp): ResNetV1c depth 50 with stem_channels 16, base_channels 8
 (stage outputs 32, 64, 128, 256), D8; heads with channels 8, 5 classes, pool scales 1, 2, 3, 6;
 input 2x3x64x64; BN (not SyncBN); dropout 0.
@@ -179,6 +180,13 @@ def main(out):
         for k, p in model.named_parameters():
             expected["grad." + k] = p.grad
         torch.save(expected, os.path.join(out, f"{name}_expected.pth"))
+        if name == "psp":
+            # An ImageNet-pretrained backbone as MMCV's open-mmlab:// files hold it: the backbone's
+            # own names (no `backbone.` prefix) and a 1000-class classifier a segmentor leaves out.
+            imagenet = {k: v.clone() for k, v in model.backbone.state_dict().items()}
+            imagenet["fc.weight"] = torch.randn(1000, 256, generator=gen)
+            imagenet["fc.bias"] = torch.randn(1000, generator=gen)
+            torch.save({"state_dict": imagenet}, os.path.join(out, "backbone_imagenet.pth"))
 
 
 if __name__ == "__main__":

@@ -167,9 +167,10 @@ TEST(Segmentor, ConfigErrorsNameTheKey) {
   auto bad_param = model_yaml("PSPHead");
   bad_param.replace(bad_param.find("pool_scales"), 11, "pool_scale");
   EXPECT_SEGTRAIN_ERROR(build(bad_param), ErrorKind::User, "unknown key 'model.decode_head.pool_scale' (did you mean 'pool_scales'?)");
-  auto pretrained = model_yaml("PSPHead");
-  pretrained.replace(pretrained.find("pretrained: null"), 16, "pretrained: open-mmlab://resnet50_v1c");
-  EXPECT_SEGTRAIN_ERROR(build(pretrained), ErrorKind::User, "--load-from");
+  auto both = model_yaml("PSPHead");  // pretrained weights named twice (MMSeg asserts the same)
+  both.replace(both.find("pretrained: null"), 16, "pretrained: open-mmlab://resnet50_v1c");
+  both.replace(both.find("with_cp:"), 0, "pretrained: r18.pth, ");
+  EXPECT_SEGTRAIN_ERROR(build(both), ErrorKind::User, "both the segmentor and its backbone name pretrained weights");
 }
 
 TEST(Segmentor, EveryBaseModelConfigBuildsAndRuns) {

@@ -3,12 +3,17 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 
 #include "segtrain/config/config.h"
-#include "segtrain/models/registry.h"
+#include "segtrain/core/error.h"
 #include "segtrain/io/checkpoint/checkpoint_file.h"
+#include "segtrain/models/pretrained.h"
+#include "segtrain/models/registry.h"
 #include "segtrain/models/weights.h"
 
 using namespace segtrain;
@@ -79,3 +84,65 @@ TEST_P(Parity, LogitsAndGradientsMatchTheTorchNnReference) {
 }
 
 INSTANTIATE_TEST_SUITE_P(PspAndUper, Parity, ::testing::Values("psp", "uper"));
+
+// model.pretrained as MMSeg's configs give it: open-mmlab://resnet50_v1c resolves to MMCV's file in
+// torch's hub cache, the backbone's tensors load by name, the classifier is reported and left out.
+TEST(Pretrained, OpenMmlabNameLoadsTheBackboneFromTorchsHubCache) {
+  ASSERT_FALSE(dir().empty()) << "run through tests/run_with_fixture.sh";
+  const auto home = std::filesystem::temp_directory_path() / ("segtrain_torch_home_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(home / "hub" / "checkpoints");
+  ::setenv("TORCH_HOME", home.c_str(), 1);
+  auto cfg = config::Config::from_string(model_config("psp").replace(
+      std::string("model: {type: EncoderDecoder, ").size(), 0, "pretrained: open-mmlab://resnet50_v1c, "));
+  const auto spec = models::pretrained_of(cfg.at("model"));
+  ASSERT_TRUE(spec.has_value());
+  try {
+    models::resolve_pretrained(*spec);
+    ADD_FAILURE() << "no error for a file not in the cache";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("key 'model.pretrained'"), std::string::npos) << what;
+    EXPECT_NE(what.find("put resnet50_v1c-2cccc1ad.pth"), std::string::npos) << what;
+    EXPECT_NE(what.find((home / "hub" / "checkpoints").string()), std::string::npos) << what;
+  }
+  std::filesystem::copy_file(dir() / "backbone_imagenet.pth",
+                             home / "hub" / "checkpoints" / "resnet50_v1c-2cccc1ad.pth");
+  const auto file = models::resolve_pretrained(*spec);
+  EXPECT_EQ(file, home / "hub" / "checkpoints" / "resnet50_v1c-2cccc1ad.pth");
+
+  auto model = models::build_segmentor(cfg.at("model"));
+  const auto report = models::load_pretrained(*model->backbone, file);
+  EXPECT_TRUE(report.missing.empty()) << report.missing.front();
+  EXPECT_TRUE(report.mismatched.empty());
+  EXPECT_EQ(report.unexpected, (std::vector<std::string>{"fc.* (2 tensors, the classifier)"}));
+  std::map<std::string, torch::Tensor> want;
+  for (auto& [k, v] : io::read_weights(file)) want[k] = v;
+  int compared = 0;
+  for (const auto& [name, tensor] : models::state_dict(*model->backbone)) {
+    ASSERT_TRUE(want.count(name)) << name;
+    EXPECT_TRUE(torch::equal(tensor, want[name])) << name;
+    ++compared;
+  }
+  EXPECT_EQ(static_cast<std::size_t>(compared), report.loaded);
+  // A whole MMSeg checkpoint as the pretrained file: its backbone part.
+  auto other = models::build_segmentor(cfg.at("model"));
+  EXPECT_EQ(models::load_pretrained(*other->backbone, dir() / "psp_mmseg.pth").loaded, report.loaded);
+  std::filesystem::remove_all(home);
+  ::unsetenv("TORCH_HOME");
+}
+
+TEST(Pretrained, ConfigForms) {
+  auto spec_of = [](const std::string& model) {
+    return models::pretrained_of(config::Config::from_string("model: " + model).at("model"));
+  };
+  EXPECT_FALSE(spec_of("{pretrained: null, backbone: {type: ResNetV1c}}"));
+  const auto init =
+      spec_of("{backbone: {type: ResNetV1c, init_cfg: {type: Pretrained, checkpoint: torchvision://resnet50}}}");
+  ASSERT_TRUE(init);
+  EXPECT_EQ(init->checkpoint, "torchvision://resnet50");
+  EXPECT_EQ(init->key.path(), "model.backbone.init_cfg.checkpoint");
+  EXPECT_THROW(spec_of("{pretrained: a.pth, backbone: {type: ResNetV1c, pretrained: b.pth}}"), Error);
+  EXPECT_THROW(spec_of("{backbone: {type: ResNetV1c, init_cfg: {type: Kaiming}}}"), Error);
+  EXPECT_THROW(models::resolve_pretrained(*spec_of("{pretrained: open-mmlab://resnet9_v1c}")), Error);
+  EXPECT_THROW(models::resolve_pretrained(*spec_of("{pretrained: /nowhere/r50.pth}")), Error);
+}

@@ -206,7 +206,8 @@ def test_config_trains_one_iteration(config, ade_like_shards, tmp_path):
                      f"data.train.pipeline.{index['Resize']}.img_scale=[64,48]",
                      f"data.train.pipeline.{index['RandomCrop']}.crop_size=[64,64]",
                      f"data.train.pipeline.{index['Pad']}.size=[64,64]",
-                     "data.workers_per_gpu=0", "runner.max_iters=1", "checkpoint_config.save_optimizer=False")
+                     "data.workers_per_gpu=0", "runner.max_iters=1", "checkpoint_config.save_optimizer=False",
+                     "model.pretrained=None")  # no ImageNet weights in this machine's torch hub cache
         assert p.returncode == 0, p.stderr[-2000:]
         logs = glob.glob(str(work_dir / "*.log.json"))
         assert len(logs) == 1
