@@ -13,6 +13,7 @@
 #include "segtrain/engine/hooks/logger_hook.h"
 #include "segtrain/engine/hooks/lr_hook.h"
 #include "segtrain/engine/hooks/preemption_hook.h"
+#include "segtrain/io/checkpoint/checkpoint_file.h"
 #include "segtrain/io/work_dir.h"
 #include "segtrain/models/pretrained.h"
 #include "segtrain_build_config.h"
@@ -142,7 +143,7 @@ void Trainer::load_pretrained_backbone() {
   if (!spec) return;
   world_.run_on_main([&] {
     const auto file = models::resolve_pretrained(*spec);
-    const auto report = models::load_pretrained(*parts_.model->backbone, file);
+    const auto report = models::load_pretrained(*parts_.model->backbone, io::read_weights(file), file.string());
     log::info(
         c10::str("backbone from ", spec->checkpoint, " (", file.string(), "): ", report.loaded, " tensors loaded"));
     if (!report.missing.empty())

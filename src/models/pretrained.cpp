@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "segtrain/core/error.h"
-#include "segtrain/io/checkpoint/checkpoint_file.h"
 
 namespace segtrain::models {
 namespace fs = std::filesystem;
@@ -107,14 +106,14 @@ fs::path resolve_pretrained(const PretrainedSpec& spec) {
                        urls.front() + ") in " + cache.string() + " (segtrain downloads nothing)");
 }
 
-LoadReport load_pretrained(torch::nn::Module& backbone, const fs::path& file) {
-  io::StateDict weights = io::read_weights(file);
+LoadReport load_pretrained(torch::nn::Module& backbone,
+                           const std::vector<std::pair<std::string, torch::Tensor>>& weights, const std::string& file) {
   // A whole segmentor's file (an MMSeg checkpoint): its backbone part.
   bool segmentor = false;
   for (const auto& [name, tensor] : weights) segmentor = segmentor || starts_with(name, "backbone.");
-  io::StateDict kept;
+  std::vector<std::pair<std::string, torch::Tensor>> kept;
   std::size_t classifier = 0;
-  for (auto& [name, tensor] : weights) {
+  for (const auto& [name, tensor] : weights) {
     if (segmentor) {
       if (starts_with(name, "backbone.")) kept.emplace_back(name.substr(9), tensor);
     } else if (starts_with(name, "fc.")) {
@@ -125,7 +124,7 @@ LoadReport load_pretrained(torch::nn::Module& backbone, const fs::path& file) {
   }
   LoadReport report = load_weights(backbone, kept);
   if (report.loaded == 0)
-    throw user_error(file.string(), "none of its tensors fits the backbone by name and shape (e.g. " +
+    throw user_error(file, "none of its tensors fits the backbone by name and shape (e.g. " +
                                         (kept.empty() ? std::string("it has none")
                                                       : report.mismatched.empty() ? kept.front().first
                                                                                   : report.mismatched.front()) +

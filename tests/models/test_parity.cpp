@@ -111,7 +111,7 @@ TEST(Pretrained, OpenMmlabNameLoadsTheBackboneFromTorchsHubCache) {
   EXPECT_EQ(file, home / "hub" / "checkpoints" / "resnet50_v1c-2cccc1ad.pth");
 
   auto model = models::build_segmentor(cfg.at("model"));
-  const auto report = models::load_pretrained(*model->backbone, file);
+  const auto report = models::load_pretrained(*model->backbone, io::read_weights(file), file.string());
   EXPECT_TRUE(report.missing.empty()) << report.missing.front();
   EXPECT_TRUE(report.mismatched.empty());
   EXPECT_EQ(report.unexpected, (std::vector<std::string>{"fc.* (2 tensors, the classifier)"}));
@@ -126,7 +126,8 @@ TEST(Pretrained, OpenMmlabNameLoadsTheBackboneFromTorchsHubCache) {
   EXPECT_EQ(static_cast<std::size_t>(compared), report.loaded);
   // A whole MMSeg checkpoint as the pretrained file: its backbone part.
   auto other = models::build_segmentor(cfg.at("model"));
-  EXPECT_EQ(models::load_pretrained(*other->backbone, dir() / "psp_mmseg.pth").loaded, report.loaded);
+  const auto whole = dir() / "psp_mmseg.pth";
+  EXPECT_EQ(models::load_pretrained(*other->backbone, io::read_weights(whole), whole.string()).loaded, report.loaded);
   std::filesystem::remove_all(home);
   ::unsetenv("TORCH_HOME");
 }

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "segtrain/config/config.h"
 #include "segtrain/models/weights.h"
@@ -29,9 +31,11 @@ std::filesystem::path torch_hub_checkpoints();
 // there (segtrain downloads nothing).
 std::filesystem::path resolve_pretrained(const PretrainedSpec& spec);
 
-// MMCV's load_checkpoint(strict=False) into the backbone: the `state_dict` wrapper and `module.`
-// go (io::read_weights), a `backbone.` prefix is taken when the file is a whole segmentor's, and
-// the ImageNet classifier (`fc.*`) is left out. A user error if nothing fits.
-LoadReport load_pretrained(torch::nn::Module& backbone, const std::filesystem::path& file);
+// MMCV's load_checkpoint(strict=False) into the backbone, given the file's tensors (read by
+// io::read_weights, which drops the `state_dict` wrapper and `module.`): a `backbone.` prefix is
+// taken when the file is a whole segmentor's, and the ImageNet classifier (`fc.*`) is left out.
+// A user error naming `file` if nothing fits.
+LoadReport load_pretrained(torch::nn::Module& backbone,
+                           const std::vector<std::pair<std::string, torch::Tensor>>& weights, const std::string& file);
 
 }  // namespace segtrain::models
