@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The sanitizer build, build-sanitize/: clang with AddressSanitizer + UndefinedBehaviorSanitizer
 # (any report fails the test that triggered it) and the libFuzzer targets of tests/fuzz. Runs the
-# unit (but for its Python-only tests), dist and fuzz suites from it; extra arguments go to `meson test` (e.g. --suite fuzz);
+# unit (but for the Python tests and segtrain_cli's many segtrain starts), dist and fuzz suites
+# from it; extra arguments go to `meson test` (e.g. --suite fuzz);
 # `sanitize.sh build` builds every target (the fuzz benchmark's too) and runs nothing.
 # CUDA is off there: its code cannot run on a machine without a GPU, and clang is not nvcc's host
 # compiler. scripts/test.sh runs this after the main build's suites.
