@@ -12,7 +12,7 @@ namespace {
 LossScalerOptions read_loss_scale(const config::ConfigNode& node) {
   LossScalerOptions o;
   if (node.is_map()) {
-    node.check_keys({"init_scale", "growth_factor", "backoff_factor", "growth_interval", "enabled"});
+    node.check_keys({"init_scale", "growth_factor", "backoff_factor", "growth_interval"});
     o.init_scale = node.get<double>("init_scale", o.init_scale);
     o.growth_factor = node.get<double>("growth_factor", o.growth_factor);
     o.backoff_factor = node.get<double>("backoff_factor", o.backoff_factor);
