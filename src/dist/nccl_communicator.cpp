@@ -86,12 +86,16 @@ struct NcclCommunicator::State {
   // The communicator is non-blocking (its setup must be able to time out): a call may return
   // ncclInProgress and finishes when ncclCommGetAsyncError says so. Past `timeout`, fail().
   void finish(ncclResult_t rc, const char* what) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    const auto start = std::chrono::steady_clock::now();
     while (rc == ncclInProgress) {
-      if (std::chrono::steady_clock::now() > deadline)
+      const auto waited = std::chrono::steady_clock::now() - start;
+      if (waited > timeout)
         fail(std::string(what) + " did not finish within " + std::to_string(timeout.count()) +
              " s (dist_params.timeout; a rank did not arrive)");
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      // A collective is enqueued within microseconds (this is the training step's path): spin;
+      // a setup that takes seconds sleeps between looks.
+      if (waited < std::chrono::milliseconds(10)) std::this_thread::yield();
+      else std::this_thread::sleep_for(std::chrono::milliseconds(1));
       ncclCommGetAsyncError(comm, &rc);
     }
     check_nccl(rc, what);

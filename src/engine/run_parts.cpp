@@ -10,6 +10,7 @@
 #include "segtrain/io/checkpoint/checkpoint_file.h"
 #include "segtrain/io/checkpoint/checkpoint_store.h"
 #include "segtrain/models/memory_format.h"
+#include "segtrain/models/pretrained.h"
 #include "segtrain/models/registry.h"
 #include "segtrain/models/weights.h"
 
@@ -23,6 +24,14 @@ LoadedConfig load_config(const std::string& file, const std::vector<std::string>
 }
 
 namespace {
+
+// MMCV's load_checkpoint(strict=False) says what it left out; so do we.
+void warn_of_what_did_not_load(const std::string& where, const models::LoadReport& report) {
+  if (!report.missing.empty()) log::warn(c10::str("missing keys in ", where, ": ", c10::Join(", ", report.missing)));
+  if (!report.mismatched.empty()) log::warn(c10::str("size mismatch (skipped): ", c10::Join("; ", report.mismatched)));
+  if (!report.unexpected.empty())
+    log::warn(c10::str("unexpected keys in ", where, " (ignored): ", c10::Join(", ", report.unexpected)));
+}
 
 // dist_params.timeout, in seconds (torch's init_process_group(timeout=...), default 30 min), and
 // dist_params.collectives_on_one_rank (a test switch: SyncBN and the reducer communicate alone).
@@ -70,14 +79,20 @@ void load_weights_from(models::EncoderDecoder& model, const dist::World& world, 
                                 (report.mismatched.empty() ? "unexpected " + report.unexpected.front()
                                                            : report.mismatched.front()) +
                                 "); nothing to load");
-  if (!strict) {
-    log::info(c10::str("load_from ", where, ": ", report.loaded, " tensors loaded"));
-    if (!report.missing.empty()) log::warn(c10::str("missing keys in ", where, ": ", c10::Join(", ", report.missing)));
-    if (!report.mismatched.empty())
-      log::warn(c10::str("size mismatch (skipped): ", c10::Join("; ", report.mismatched)));
-  }
-  if (!report.unexpected.empty())
-    log::warn(c10::str("unexpected keys in ", where, " (ignored): ", c10::Join(", ", report.unexpected)));
+  if (!strict) log::info(c10::str("load_from ", where, ": ", report.loaded, " tensors loaded"));
+  warn_of_what_did_not_load(where, report);  // strict: only unexpected keys are left to tell
+}
+
+void load_pretrained_backbone(const config::Config& cfg, models::EncoderDecoder& model, const dist::World& world) {
+  const auto spec = models::pretrained_of(cfg.at("model"));
+  if (!spec) return;
+  world.run_on_main([&] {
+    const auto file = models::resolve_pretrained(*spec);
+    const std::string where = file.string();
+    const auto report = models::load_pretrained(*model->backbone, io::read_weights(file), where);
+    log::info(c10::str("backbone from ", spec->checkpoint, " (", where, "): ", report.loaded, " tensors loaded"));
+    warn_of_what_did_not_load(where, report);
+  });
 }
 
 eval::EvalData eval_data(std::shared_ptr<data::ShardDataset> dataset, const data::SplitConfig& split,

@@ -22,9 +22,8 @@ std::vector<torch::Tensor> gradients(torch::nn::Module& model) {
   return grads;
 }
 
-// max |g| over every gradient, NaN if any is NaN (amax propagates it); a 0-d tensor on the device.
-torch::Tensor largest_gradient(torch::nn::Module& model, const c10::Device& device) {
-  const std::vector<torch::Tensor> grads = gradients(model);
+// max |g| over the gradients, NaN if any is NaN (amax propagates it); a 0-d tensor on the device.
+torch::Tensor largest_gradient(const std::vector<torch::Tensor>& grads, const c10::Device& device) {
   if (grads.empty()) return torch::zeros({}, torch::TensorOptions().device(device));
   return torch::stack(at::_foreach_norm(grads, std::numeric_limits<double>::infinity())).max();
 }
@@ -85,7 +84,8 @@ void Runner::run() {
     LossScaler* scaler = options_.loss_scaler;
     // The reducer averages gradients across ranks while this runs.
     (scaler ? scaler->scale(loss) : loss).backward();
-    const torch::Tensor overflow = scaler ? scaler->unscale(gradients(*model_)) : torch::Tensor();
+    const std::vector<torch::Tensor> grads = gradients(*model_);
+    const torch::Tensor overflow = scaler ? scaler->unscale(grads) : torch::Tensor();
 
     // One device-to-host copy for the outputs and the gradients' largest magnitude: a single
     // synchronisation per iteration, before the step, so a non-finite value never reaches the
@@ -94,7 +94,7 @@ void Runner::run() {
     std::vector<torch::Tensor> values;
     for (const auto& [name, value] : losses) values.push_back(value.detach().to(torch::kDouble));
     values.push_back(loss.detach().to(torch::kDouble));
-    values.push_back(largest_gradient(*model_, loss.device()).to(torch::kDouble));
+    values.push_back(largest_gradient(grads, loss.device()).to(torch::kDouble));
     if (scaler) values.push_back(overflow.to(torch::kDouble));
     const torch::Tensor host = torch::stack(values).cpu();
     const double* v = host.data_ptr<double>();

@@ -13,9 +13,7 @@
 #include "segtrain/engine/hooks/logger_hook.h"
 #include "segtrain/engine/hooks/lr_hook.h"
 #include "segtrain/engine/hooks/preemption_hook.h"
-#include "segtrain/io/checkpoint/checkpoint_file.h"
 #include "segtrain/io/work_dir.h"
-#include "segtrain/models/pretrained.h"
 #include "segtrain_build_config.h"
 
 namespace segtrain::engine {
@@ -54,7 +52,8 @@ Trainer::Trainer(const TrainOptions& options, dist::World& world)
   seed_ = resolve_seed(settings_.seed, world_);
   torch::manual_seed(seed_);
   parts_ = build_model(cfg_, world_, *train_set_, data_cfg_.train->dir);  // collective
-  load_pretrained_backbone();
+  // Before load_from and resume_from, which replace its weights, as in MMSeg.
+  load_pretrained_backbone(cfg_, parts_.model, world_);  // collective
   optimizer_ = build_optimizer(cfg_.at("optimizer"), *parts_.model);
   precision_ = read_precision(cfg_, parts_.device);
   if (precision_.loss_scaler) loss_scaler_ = std::make_unique<LossScaler>(*precision_.loss_scaler, parts_.device);
@@ -134,25 +133,6 @@ void Trainer::open_work_dir() {
   log::info(c10::str("model: ", cfg_.at("model").get<std::string>("type"), " with ",
                      cfg_.at("model").at("decode_head").get<std::string>("type"), ", ", num_params, " parameters"));
   log::info("precision: " + precision_.name());
-}
-
-// model.pretrained (or the backbone's init_cfg): rank 0 reads it; broadcast_module_state hands
-// its weights to the others. Before load_from and resume_from, which replace them, as in MMSeg.
-void Trainer::load_pretrained_backbone() {
-  const auto spec = models::pretrained_of(cfg_.at("model"));
-  if (!spec) return;
-  world_.run_on_main([&] {
-    const auto file = models::resolve_pretrained(*spec);
-    const auto report = models::load_pretrained(*parts_.model->backbone, io::read_weights(file), file.string());
-    log::info(
-        c10::str("backbone from ", spec->checkpoint, " (", file.string(), "): ", report.loaded, " tensors loaded"));
-    if (!report.missing.empty())
-      log::warn(c10::str("missing keys in ", file.string(), ": ", c10::Join(", ", report.missing)));
-    if (!report.mismatched.empty())
-      log::warn(c10::str("size mismatch (skipped): ", c10::Join("; ", report.mismatched)));
-    if (!report.unexpected.empty())
-      log::warn(c10::str("unexpected keys in ", file.string(), " (ignored): ", c10::Join(", ", report.unexpected)));
-  });
 }
 
 // load_from gives weights only; resume_from (or --auto-resume's find) the whole training state.

@@ -43,6 +43,10 @@ ModelOnDevice build_model(const config::Config& cfg, const dist::World& world, c
 void load_weights_from(models::EncoderDecoder& model, const dist::World& world, const std::filesystem::path& file,
                        bool strict);
 
+// model.pretrained (or the backbone's init_cfg, models/pretrained.h) into the backbone. Collective:
+// rank 0 reads the file and loads it; broadcast_module_state hands the weights to the others.
+void load_pretrained_backbone(const config::Config& cfg, models::EncoderDecoder& model, const dist::World& world);
+
 // An evaluation split's loader: `batch_size` samples per rank, the data section's workers.
 eval::EvalData eval_data(std::shared_ptr<data::ShardDataset> dataset, const data::SplitConfig& split,
                          const data::DataConfig& data_cfg, const c10::Device& device, int batch_size,

@@ -28,7 +28,6 @@ class Trainer {
 
  private:
   void open_work_dir();
-  void load_pretrained_backbone();
   ResumePoint load_or_resume();
   void add_hooks();
 
