@@ -43,6 +43,11 @@ void validate_train_config(const Config& cfg) {
   for (const auto& key : cfg.keys())
     if (!key.empty() && key[0] == '_') allowed.push_back(key);
   cfg.check_keys(allowed);
+  // MMSeg's iteration-based runner is the only one; an EpochBasedRunner config is refused, not
+  // trained by iterations it does not have.
+  if (cfg.has("runner") && cfg.at("runner").has("type") && cfg.at("runner").get<std::string>("type") != "IterBasedRunner")
+    throw cfg.at("runner").at("type").error("is '" + cfg.at("runner").get<std::string>("type") +
+                                            "'; valid types are 'IterBasedRunner'");
   check_section(cfg, "runner", kRunner);
   check_section(cfg, "evaluation", kEvaluation);
   check_section(cfg, "checkpoint_config", kCheckpoint);

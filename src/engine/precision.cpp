@@ -48,7 +48,7 @@ Precision read_precision(const config::Config& cfg, c10::Device device) {
     const auto type = cfg.at("optimizer_config").at("type");
     const auto name = type.as<std::string>();
     if (name != "OptimizerHook" && name != "Fp16OptimizerHook")
-      throw type.error("is '" + name + "'; expected OptimizerHook or Fp16OptimizerHook");
+      throw type.error("is '" + name + "'; valid types are 'OptimizerHook', 'Fp16OptimizerHook'");
     if (name == "Fp16OptimizerHook") {
       origin = type;
       if (cfg.at("optimizer_config").has("loss_scale")) loss_scale = cfg.at("optimizer_config").at("loss_scale");

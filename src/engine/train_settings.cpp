@@ -18,6 +18,30 @@ std::optional<fs::path> checkpoint_file(const std::optional<std::string>& flag_v
   return fs::path(*value);
 }
 
+// log_config.hooks as MMCV builds them: TextLoggerHook (the log segtrain always writes) and
+// TensorboardLoggerHook (log_dir, default <work_dir>/tf_logs). Each logs at log_config.interval.
+void read_logger_hooks(const config::ConfigNode& log_config, TrainSettings& s) {
+  if (!log_config.has("hooks") || log_config.at("hooks").is_null()) return;
+  for (const auto& hook : log_config.at("hooks").items()) {
+    const std::string type = hook.get<std::string>("type");
+    if (type == "TextLoggerHook") {
+      hook.check_keys({"type", "by_epoch", "interval", "ignore_last", "reset_flag", "interval_exp_name"});
+    } else if (type == "TensorboardLoggerHook") {
+      hook.check_keys({"type", "log_dir", "by_epoch", "interval", "ignore_last", "reset_flag"});
+      s.tensorboard_dir = hook.has("log_dir") && !hook.at("log_dir").is_null()
+                              ? fs::path(hook.get<std::string>("log_dir"))
+                              : s.work_dir / "tf_logs";
+    } else {
+      throw hook.at("type").error("unknown logger hook '" + type +
+                                  "'; valid types are 'TextLoggerHook', 'TensorboardLoggerHook'");
+    }
+    if (hook.has("by_epoch") && hook.get<bool>("by_epoch"))
+      throw hook.at("by_epoch").error("segtrain's runs are iteration-based; expected false");
+    if (hook.has("interval") && hook.get<int64_t>("interval") != s.log_interval)
+      throw hook.at("interval").error("a logger hook of its own interval is not supported; set log_config.interval");
+  }
+}
+
 }  // namespace
 
 TrainSettings read_train_settings(const config::Config& cfg, const TrainOptions& options) {
@@ -26,7 +50,10 @@ TrainSettings read_train_settings(const config::Config& cfg, const TrainOptions&
   s.max_iters = cfg.at("runner").get<int64_t>("max_iters");
   s.schedule = LrSchedule::parse(cfg.has("lr_config") ? cfg.at("lr_config") : config::Config::from_string("{}"),
                                  s.max_iters);
-  if (cfg.has("log_config")) s.log_interval = cfg.at("log_config").get<int64_t>("interval", s.log_interval);
+  if (cfg.has("log_config") && !cfg.at("log_config").is_null()) {
+    s.log_interval = cfg.at("log_config").get<int64_t>("interval", s.log_interval);
+    read_logger_hooks(cfg.at("log_config"), s);
+  }
   if (cfg.has("optimizer_config") && cfg.at("optimizer_config").has("grad_clip") &&
       !cfg.at("optimizer_config").at("grad_clip").is_null())
     s.grad_clip_max_norm = cfg.at("optimizer_config").at("grad_clip").get<double>("max_norm");

@@ -105,6 +105,8 @@ void Trainer::open_work_dir() {
     const std::string stamp = log::timestamp();
     log::add_file(settings_.work_dir / (stamp + ".log"));
     json_log_.emplace(settings_.work_dir / (stamp + ".log.json"));
+    records_.add(&*json_log_);
+    if (settings_.tensorboard_dir) records_.add(&tensorboard_log_.emplace(*settings_.tensorboard_dir));
   });
   nlohmann::json meta{{"exp_name", cfg_.filename().filename().string()}, {"config", cfg_.dump()},
                       {"seed", seed_}, {"world_size", world_.size()}, {"num_nodes", world_.num_nodes()},
@@ -172,8 +174,8 @@ ResumePoint Trainer::load_or_resume() {
 
 void Trainer::add_hooks() {
   runner_->add_hook(std::make_unique<LrHook>(optimizer_, settings_.schedule));
-  io::JsonLog* json_log = json_log_ ? &*json_log_ : nullptr;
-  runner_->add_hook(std::make_unique<LoggerHook>(settings_.log_interval, *parts_.comm, parts_.device, json_log));
+  io::RecordSink* records = records_.empty() ? nullptr : &records_;
+  runner_->add_hook(std::make_unique<LoggerHook>(settings_.log_interval, *parts_.comm, parts_.device, records));
   runner_->add_hook(std::make_unique<CheckpointHook>(settings_.checkpoint_interval, *checkpointer_));
   if (val_set_) {
     auto evaluate = [this, data = eval_data(val_set_, *data_cfg_.val, data_cfg_, parts_.device,
@@ -182,7 +184,7 @@ void Trainer::add_hooks() {
     };
     std::optional<SaveBest> save_best;
     if (settings_.save_best) save_best.emplace(SaveBest{*settings_.save_best, *checkpointer_});
-    auto hook = std::make_unique<EvalHook>(settings_.eval_interval, evaluate, val_set_->info().classes, json_log,
+    auto hook = std::make_unique<EvalHook>(settings_.eval_interval, evaluate, val_set_->info().classes, records,
                                            std::move(save_best));
     eval_hook_ = hook.get();
     runner_->add_hook(std::move(hook));

@@ -45,7 +45,7 @@ const std::map<std::string, HeadFactory>& heads() {
        }},
       {"UPerHead",
        [](const ConfigNode& n, Comm c) {
-         auto o = HeadOptions::parse(n, {"pool_scales"}, c);
+         auto o = HeadOptions::parse(n, {"pool_scales"}, c, "multiple_select");
          return std::make_shared<UPerHead>(o, ints(n, "pool_scales", {1, 2, 3, 6}));
        }},
   };
@@ -67,12 +67,18 @@ void require_type(const ConfigNode& node, const std::vector<std::string>& valid,
 
 }  // namespace
 
-ResNetV1c build_backbone(const ConfigNode& n, Comm comm) {
-  require_type(n, {"ResNetV1c"}, "backbone");
-  n.check_keys({"type", "depth", "in_channels", "stem_channels", "base_channels", "num_stages", "strides", "dilations",
-                "out_indices", "style", "contract_dilation", "norm_cfg", "norm_eval", "with_cp", "frozen_stages",
-                "deep_stem", "avg_down", "pretrained", "init_cfg"});
+ResNet build_backbone(const ConfigNode& n, Comm comm) {
+  require_type(n, {"ResNet", "ResNetV1c", "ResNetV1d"}, "backbone");
+  const std::string type = n.get<std::string>("type");
+  // ResNetV1c and V1d fix deep_stem and avg_down themselves (MMSeg refuses them as arguments too).
+  std::vector<std::string> keys{"type", "depth", "in_channels", "stem_channels", "base_channels", "num_stages",
+                                "strides", "dilations", "out_indices", "style", "contract_dilation", "multi_grid",
+                                "norm_cfg", "norm_eval", "with_cp", "frozen_stages", "pretrained", "init_cfg"};
+  if (type == "ResNet") keys.insert(keys.end(), {"deep_stem", "avg_down"});
+  n.check_keys(keys);
   ResNetOptions o;
+  o.deep_stem = type != "ResNet" || n.get<bool>("deep_stem", false);
+  o.avg_down = type == "ResNetV1d" || (type == "ResNet" && n.get<bool>("avg_down", false));
   o.depth = n.get<int>("depth");
   o.in_channels = n.get<int>("in_channels", 3);
   o.stem_channels = n.get<int>("stem_channels", 64);
@@ -82,13 +88,13 @@ ResNetV1c build_backbone(const ConfigNode& n, Comm comm) {
   o.dilations = ints(n, "dilations", o.dilations);
   o.out_indices = ints(n, "out_indices", o.out_indices);
   o.contract_dilation = n.get<bool>("contract_dilation", false);
+  if (n.has("multi_grid") && !n.at("multi_grid").is_null()) o.multi_grid = ints(n, "multi_grid", {});
   o.norm_eval = n.get<bool>("norm_eval", false);
   o.with_cp = n.get<bool>("with_cp", false);
   o.frozen_stages = n.get<int>("frozen_stages", -1);
   if (n.get<std::string>("style", "pytorch") != "pytorch") throw n.at("style").error("only 'pytorch' is supported");
-  if (n.has("avg_down") && n.get<bool>("avg_down")) throw n.at("avg_down").error("avg_down (ResNetV1d) is not supported");
   if (n.has("norm_cfg")) o.norm = NormConfig::parse(n.at("norm_cfg"), comm);
-  return ResNetV1c(o);
+  return ResNet(o);
 }
 
 std::shared_ptr<DecodeHead> build_head(const ConfigNode& n, Comm comm) {
@@ -102,7 +108,7 @@ EncoderDecoder build_segmentor(const ConfigNode& model, Comm comm) {
                     "init_cfg"});
   pretrained_of(model);  // checked here; loaded by the trainer (models/pretrained.h)
   // In config order, so the first error reported is the first one in the file.
-  ResNetV1c backbone = build_backbone(model.at("backbone"), comm);
+  ResNet backbone = build_backbone(model.at("backbone"), comm);
   std::shared_ptr<DecodeHead> decode_head = build_head(model.at("decode_head"), comm);
   std::vector<std::shared_ptr<DecodeHead>> aux;
   if (model.has("auxiliary_head") && !model.at("auxiliary_head").is_null()) {

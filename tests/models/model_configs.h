@@ -24,7 +24,7 @@ inline std::string head_yaml(const std::string& type, int num_classes = 5) {
   if (type == "DepthwiseSeparableASPPHead")
     return "{type: DepthwiseSeparableASPPHead, in_channels: 64, in_index: 3, dilations: [1, 12, 24, 36], "
            "c1_in_channels: 8, c1_channels: 4" + common + "}";
-  return "{type: UPerHead, in_channels: [8, 16, 32, 64], in_index: [0, 1, 2, 3], input_transform: multiple_select, "
+  return "{type: UPerHead, in_channels: [8, 16, 32, 64], in_index: [0, 1, 2, 3], "
          "pool_scales: [1, 2, 3, 6]" + common + "}";
 }
 

@@ -1,10 +1,11 @@
-"""An independent torch.nn definition of MMSeg's ResNetV1c-D8 + PSPHead and + UPerHead, written
+"""An independent torch.nn definition of MMSeg's ResNet family (V1b, V1c, V1d) + PSPHead and + UPerHead, written
 from the architecture (MMSeg's docs and papers), not from segtrain's C++. It saves random
 weights under MMSeg's key names with torch.save, a fixed input and label, the eval-mode logits
 and the gradients of one training step; tests/models/test_parity.cpp loads them into segtrain.
 
-Usage: parity_reference.py OUT_DIR      (writes OUT_DIR/{psp,uper}_{weights,mmseg,expected}.pth and
-                                         backbone_imagenet.pth, the backbone with a classifier)
+Usage: parity_reference.py OUT_DIR      (writes OUT_DIR/{psp,uper}_{weights,mmseg,expected}.pth,
+                                         backbone_imagenet.pth, the backbone with a classifier, and
+                                         backbone_{v1b_r18,v1d_r50}_{weights,expected}.pth)
 Sizes (shared with test_parity.cpp): ResNetV1c depth 50 with stem_channels 16, base_channels 8
 (stage outputs 32, 64, 128, 256), D8; heads with channels 8, 5 classes, pool scales 1, 2, 3, 6;
 input 2x3x64x64; BN (not SyncBN); dropout 0.
@@ -29,10 +30,38 @@ class ConvModule(nn.Module):
         return F.relu(self.bn(self.conv(x)))
 
 
+def downsample(inplanes, out, stride, avg_down):
+    """The shortcut's projection; avg_down (ResNetV1d, Bag of Tricks' ResNet-D) pools first and
+    keeps the 1x1 conv at stride 1 (MMSeg keeps the pool at stride 1 too: an identity)."""
+    if avg_down:
+        return nn.Sequential(nn.AvgPool2d(stride, stride, ceil_mode=True, count_include_pad=False),
+                             nn.Conv2d(inplanes, out, 1, bias=False), nn.BatchNorm2d(out))
+    return nn.Sequential(nn.Conv2d(inplanes, out, 1, stride, bias=False), nn.BatchNorm2d(out))
+
+
+class BasicBlock(nn.Module):
+    expansion = 1
+
+    def __init__(self, inplanes, planes, stride, dilation, avg_down):
+        super().__init__()
+        self.conv1 = nn.Conv2d(inplanes, planes, 3, stride, dilation, dilation, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)  # MMSeg dilates conv1 only
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = None
+        if stride != 1 or inplanes != planes:
+            self.downsample = downsample(inplanes, planes, stride, avg_down)
+
+    def forward(self, x):
+        out = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
+        identity = x if self.downsample is None else self.downsample(x)
+        return F.relu(out + identity)
+
+
 class Bottleneck(nn.Module):
     expansion = 4
 
-    def __init__(self, inplanes, planes, stride, dilation):
+    def __init__(self, inplanes, planes, stride, dilation, avg_down):
         super().__init__()
         self.conv1 = nn.Conv2d(inplanes, planes, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(planes)
@@ -42,8 +71,7 @@ class Bottleneck(nn.Module):
         self.bn3 = nn.BatchNorm2d(planes * 4)
         self.downsample = None
         if stride != 1 or inplanes != planes * 4:
-            self.downsample = nn.Sequential(nn.Conv2d(inplanes, planes * 4, 1, stride, bias=False),
-                                            nn.BatchNorm2d(planes * 4))
+            self.downsample = downsample(inplanes, planes * 4, stride, avg_down)
 
     def forward(self, x):
         out = F.relu(self.bn1(self.conv1(x)))
@@ -53,32 +81,58 @@ class Bottleneck(nn.Module):
         return F.relu(out + identity)
 
 
-class ResNetV1cD8(nn.Module):
-    def __init__(self, stem=16, base=8, blocks=(3, 4, 6, 3), strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4)):
+class ResNetRef(nn.Module):
+    """deep_stem: three 3x3 convs (V1c, V1d); else torchvision's 7x7 conv1/bn1 (V1b).
+    contract_dilation: a dilated stage's first block uses half the dilation; multi_grid: the last
+    stage's blocks take their dilations from it."""
+
+    def __init__(self, block=Bottleneck, blocks=(3, 4, 6, 3), stem=16, base=8, strides=(1, 2, 1, 1),
+                 dilations=(1, 1, 2, 4), deep_stem=True, avg_down=False, contract=True, multi_grid=None):
         super().__init__()
         half = stem // 2
-        self.stem = nn.Sequential(
-            nn.Conv2d(3, half, 3, 2, 1, bias=False), nn.BatchNorm2d(half), nn.ReLU(),
-            nn.Conv2d(half, half, 3, 1, 1, bias=False), nn.BatchNorm2d(half), nn.ReLU(),
-            nn.Conv2d(half, stem, 3, 1, 1, bias=False), nn.BatchNorm2d(stem), nn.ReLU())
+        if deep_stem:
+            self.stem = nn.Sequential(
+                nn.Conv2d(3, half, 3, 2, 1, bias=False), nn.BatchNorm2d(half), nn.ReLU(),
+                nn.Conv2d(half, half, 3, 1, 1, bias=False), nn.BatchNorm2d(half), nn.ReLU(),
+                nn.Conv2d(half, stem, 3, 1, 1, bias=False), nn.BatchNorm2d(stem), nn.ReLU())
+        else:
+            self.conv1 = nn.Conv2d(3, stem, 7, 2, 3, bias=False)
+            self.bn1 = nn.BatchNorm2d(stem)
+        self.deep_stem = deep_stem
+        self.num_stages = len(blocks)
         inplanes = stem
         for i, (n, s, d) in enumerate(zip(blocks, strides, dilations)):
             planes = base * 2 ** i
             layers = []
             for b in range(n):
-                # contract_dilation: a dilated stage's first block uses half the dilation
-                dil = (d // 2 if d > 1 else d) if b == 0 else d
-                layers.append(Bottleneck(inplanes, planes, s if b == 0 else 1, dil))
-                inplanes = planes * 4
+                if multi_grid is not None and i == len(blocks) - 1:
+                    dil = multi_grid[b]
+                elif b == 0 and contract and d > 1:
+                    dil = d // 2
+                else:
+                    dil = d
+                layers.append(block(inplanes, planes, s if b == 0 else 1, dil, avg_down))
+                inplanes = planes * block.expansion
             self.add_module(f"layer{i + 1}", nn.Sequential(*layers))
 
     def forward(self, x):
-        x = F.max_pool2d(self.stem(x), 3, 2, 1)
+        x = self.stem(x) if self.deep_stem else F.relu(self.bn1(self.conv1(x)))
+        x = F.max_pool2d(x, 3, 2, 1)
         outs = []
-        for i in range(4):
+        for i in range(self.num_stages):
             x = getattr(self, f"layer{i + 1}")(x)
             outs.append(x)
         return outs
+
+
+# Backbone-only cases for the ResNet family (test_parity.cpp names them with the same configs):
+# ResNet (V1b) depth 18, D8 with contract_dilation; ResNetV1d depth 50, D16 with multi_grid
+# (1, 2, 4). Their input is 72x72, so avg_down's ceil_mode meets an odd size (9 -> 5).
+BACKBONE_CASES = {
+    "v1b_r18": dict(block=BasicBlock, blocks=(2, 2, 2, 2), deep_stem=False),
+    "v1d_r50": dict(strides=(1, 2, 2, 1), dilations=(1, 1, 1, 2), avg_down=True, contract=False,
+                    multi_grid=(1, 2, 4)),
+}
 
 
 def ppm(scales, cin, ch):
@@ -126,7 +180,7 @@ class UPerHead(nn.Module):
 class Segmentor(nn.Module):
     def __init__(self, head):
         super().__init__()
-        self.backbone = ResNetV1cD8()
+        self.backbone = ResNetRef()
         self.decode_head = head
 
     def forward(self, x):
@@ -189,5 +243,30 @@ def main(out):
             torch.save({"state_dict": imagenet}, os.path.join(out, "backbone_imagenet.pth"))
 
 
+def backbone_cases(out):
+    for name, kwargs in BACKBONE_CASES.items():
+        gen = torch.Generator().manual_seed(99)
+        model = ResNetRef(**kwargs)
+        randomize(model, gen)
+        x = torch.randn(2, 3, 72, 72, generator=gen)
+        torch.save({k: v.clone() for k, v in model.state_dict().items()},
+                   os.path.join(out, f"backbone_{name}_weights.pth"))
+        model.eval()
+        with torch.no_grad():
+            outs = model(x)
+        model.train()
+        weights = [torch.randn(o.shape, generator=gen) for o in outs]
+        loss = sum((o * w).sum() for o, w in zip(model(x), weights))
+        loss.backward()
+        expected = {"input": x}
+        for i, (o, w) in enumerate(zip(outs, weights)):
+            expected[f"out{i}"] = o
+            expected[f"loss_weight{i}"] = w
+        for k, p in model.named_parameters():
+            expected["grad." + k] = p.grad
+        torch.save(expected, os.path.join(out, f"backbone_{name}_expected.pth"))
+
+
 if __name__ == "__main__":
     main(sys.argv[1])
+    backbone_cases(sys.argv[1])

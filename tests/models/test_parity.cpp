@@ -34,7 +34,7 @@ std::string model_config(const std::string& head) {
   const std::string decode =
       head == "psp" ? "{type: PSPHead, in_channels: 256, in_index: 3, pool_scales: [1, 2, 3, 6]" + common
                     : "{type: UPerHead, in_channels: [32, 64, 128, 256], in_index: [0, 1, 2, 3], "
-                      "input_transform: multiple_select, pool_scales: [1, 2, 3, 6]" + common;
+                      "pool_scales: [1, 2, 3, 6]" + common;
   return "model: {type: EncoderDecoder, backbone: " + backbone + ", decode_head: " + decode + "}";
 }
 
@@ -84,6 +84,60 @@ TEST_P(Parity, LogitsAndGradientsMatchTheTorchNnReference) {
 }
 
 INSTANTIATE_TEST_SUITE_P(PspAndUper, Parity, ::testing::Values("psp", "uper"));
+
+// The ResNet family's variants (parity_reference.py's BACKBONE_CASES, the same sizes): stage
+// outputs in eval mode and the gradients of a weighted sum of the training-mode outputs.
+class BackboneParity : public ::testing::TestWithParam<std::pair<std::string, std::string>> {};
+
+TEST_P(BackboneParity, StageOutputsAndGradientsMatchTheTorchNnReference) {
+  ASSERT_FALSE(dir().empty()) << "run through tests/run_with_fixture.sh";
+  const auto& [name, yaml] = GetParam();
+  auto cfg = config::Config::from_string("backbone: {" + yaml +
+                                         ", stem_channels: 16, base_channels: 8, norm_cfg: {type: BN}}");
+  auto backbone = models::build_backbone(cfg.at("backbone"));
+  auto report = models::load_weights(*backbone, io::read_weights(dir() / ("backbone_" + name + "_weights.pth")));
+  EXPECT_TRUE(report.missing.empty()) << report.missing.front();
+  EXPECT_TRUE(report.unexpected.empty()) << report.unexpected.front();
+  EXPECT_TRUE(report.mismatched.empty()) << report.mismatched.front();
+  auto expected = read("backbone_" + name + "_expected.pth");
+  const auto x = expected["input"];
+  backbone->eval();
+  {
+    torch::NoGradGuard ng;
+    auto outs = backbone->forward(x);
+    ASSERT_EQ(outs.size(), 4u);
+    for (std::size_t i = 0; i < outs.size(); ++i) {
+      const auto& want = expected["out" + std::to_string(i)];
+      ASSERT_EQ(outs[i].sizes(), want.sizes()) << "stage " << i;
+      EXPECT_LE((outs[i] - want).abs().max().item<double>() / std::max(1.0, want.abs().max().item<double>()), 1e-5)
+          << "stage " << i;
+    }
+  }
+  backbone->train();
+  auto outs = backbone->forward(x);
+  torch::Tensor loss = torch::zeros({});
+  for (std::size_t i = 0; i < outs.size(); ++i) loss = loss + (outs[i] * expected["loss_weight" + std::to_string(i)]).sum();
+  loss.backward();
+  int compared = 0;
+  for (const auto& item : backbone->named_parameters()) {
+    auto want = expected.find("grad." + item.key());
+    ASSERT_NE(want, expected.end()) << item.key();
+    const double scale = std::max(1e-3, want->second.abs().max().item<double>());
+    EXPECT_LE((item.value().grad() - want->second).abs().max().item<double>() / scale, 1e-4) << item.key();
+    ++compared;
+  }
+  EXPECT_GT(compared, 40);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    ResNetFamily, BackboneParity,
+    ::testing::Values(std::make_pair(std::string("v1b_r18"),
+                                     std::string("type: ResNet, depth: 18, strides: [1, 2, 1, 1], dilations: [1, 1, 2, 4], "
+                                                 "contract_dilation: true")),
+                      std::make_pair(std::string("v1d_r50"),
+                                     std::string("type: ResNetV1d, depth: 50, strides: [1, 2, 2, 1], dilations: [1, 1, 1, 2], "
+                                                 "multi_grid: [1, 2, 4]"))),
+    [](const auto& info) { return info.param.first; });
 
 // model.pretrained as MMSeg's configs give it: open-mmlab://resnet50_v1c resolves to MMCV's file in
 // torch's hub cache, the backbone's tensors load by name, the classifier is reported and left out.

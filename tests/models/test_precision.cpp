@@ -79,7 +79,7 @@ TEST(Precision, ErrorsNameTheKey) {
   EXPECT_NE(cpu.find("needs a CUDA device"), std::string::npos) << cpu;
   EXPECT_NE(cpu.find("fp16.dtype=bfloat16"), std::string::npos) << cpu;
   EXPECT_NE(error_of("optimizer_config: {type: GradientCumulativeOptimizerHook}", kGpu)
-                .find("expected OptimizerHook or Fp16OptimizerHook"),
+                .find("valid types are 'OptimizerHook', 'Fp16OptimizerHook'"),
             std::string::npos);
   EXPECT_NE(error_of("fp16: {dtype: float8}", kGpu).find("key 'fp16.dtype': is 'float8'"), std::string::npos);
   EXPECT_NE(error_of("fp16: {loss_scale: -1}", kGpu).find("key 'fp16.loss_scale'"), std::string::npos);

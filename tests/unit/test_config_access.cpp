@@ -58,6 +58,13 @@ TEST(ConfigSchema, UnknownSectionKeySuggests) {
                         "unknown key 'runner.max_itrs' (did you mean 'max_iters'?)");
 }
 
+TEST(ConfigSchema, OnlyTheIterationBasedRunner) {
+  EXPECT_NO_THROW(config::validate_train_config(Config::from_string("runner: {type: IterBasedRunner, max_iters: 5}\n")));
+  EXPECT_SEGTRAIN_ERROR(
+      config::validate_train_config(Config::from_string("runner: {type: EpochBasedRunner, max_epochs: 5}\n", "t.yaml")),
+      ErrorKind::User, "key 'runner.type': is 'EpochBasedRunner'; valid types are 'IterBasedRunner'");
+}
+
 TEST(ConfigSchema, UnderscoreKeysAreFreeAndTypesChecked) {
   EXPECT_NO_THROW(config::validate_train_config(Config::from_string("_anchors: {a: 1}\nseed: 3\n")));
   EXPECT_SEGTRAIN_ERROR(config::validate_train_config(Config::from_string("runner: {max_iters: -5}\n", "t.yaml")),

@@ -1,7 +1,7 @@
 #pragma once
 // What a training config's run-time keys and segtrain's flags mean, read once and checked before
 // anything runs (MMSeg's tools/train.py reads the same keys):
-//   runner.max_iters, lr_config, log_config.interval, optimizer_config.grad_clip.max_norm,
+//   runner.max_iters, lr_config, log_config.{interval, hooks}, optimizer_config.grad_clip.max_norm,
 //   checkpoint_config.{interval, max_keep_ckpts, save_optimizer} (else runner's),
 //   evaluation.{interval, save_best}, cudnn_benchmark, find_unused_parameters, seed, work_dir,
 //   load_from and resume_from (the flags win over the config).
@@ -22,6 +22,7 @@ struct TrainSettings {
   int64_t max_iters = 0;
   LrSchedule schedule;
   int64_t log_interval = 50;
+  std::optional<std::filesystem::path> tensorboard_dir;  // log_config.hooks has TensorboardLoggerHook
   std::optional<double> grad_clip_max_norm;
   int64_t checkpoint_interval = 0;  // default: max_iters
   int max_keep_ckpts = -1;

@@ -16,6 +16,7 @@
 #include "segtrain/engine/hooks/eval_hook.h"
 #include "segtrain/engine/run_parts.h"
 #include "segtrain/engine/runner.h"
+#include "segtrain/engine/tensorboard_log.h"
 #include "segtrain/engine/train_settings.h"
 #include "segtrain/io/json_log.h"
 
@@ -43,6 +44,8 @@ class Trainer {
   Precision precision_;
   std::unique_ptr<LossScaler> loss_scaler_;  // float16 only
   std::optional<io::JsonLog> json_log_;  // rank 0
+  std::optional<TensorboardLog> tensorboard_log_;  // rank 0, when log_config asks for it
+  io::RecordSinks records_;                        // rank 0: the two above
   std::unique_ptr<Checkpointer> checkpointer_;
   std::unique_ptr<dist::Reducer> reducer_;
   std::unique_ptr<data::Loader> loader_;

@@ -7,12 +7,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "segtrain/io/record_sink.h"
+
 namespace segtrain::io {
 
-class JsonLog {
+class JsonLog : public RecordSink {
  public:
   explicit JsonLog(const std::filesystem::path& file);
-  void write(const nlohmann::json& line);
+  void write(const nlohmann::json& line) override;
   const std::filesystem::path& path() const { return path_; }
 
  private:

@@ -7,13 +7,13 @@
 
 #include "segtrain/core/logging.h"
 #include "segtrain/eval/metrics_report.h"
-#include "segtrain/io/json_log.h"
+#include "segtrain/io/record_sink.h"
 
 namespace segtrain::engine {
 
 EvalHook::EvalHook(int64_t interval, std::function<eval::SegMetrics()> evaluate, std::vector<std::string> classes,
-                   io::JsonLog* json_log, std::optional<SaveBest> save_best)
-    : interval_(interval), evaluate_(std::move(evaluate)), classes_(std::move(classes)), json_log_(json_log),
+                   io::RecordSink* records, std::optional<SaveBest> save_best)
+    : interval_(interval), evaluate_(std::move(evaluate)), classes_(std::move(classes)), records_(records),
       save_best_(std::move(save_best)) {}
 
 void EvalHook::after_iter(const IterationState& s) {
@@ -25,10 +25,10 @@ void EvalHook::after_iter(const IterationState& s) {
   std::snprintf(line, sizeof line, "Iter(val) [%lld]\taAcc: %.4f, mIoU: %.4f, mAcc: %.4f",
                 static_cast<long long>(s.iter), m.aAcc, m.mIoU, m.mAcc);
   log::info(line);
-  if (json_log_) {
+  if (records_) {
     nlohmann::json json{{"mode", "val"}, {"epoch", 1}, {"iter", s.iter}};
     json.update(eval::metrics_json(classes_, m));
-    json_log_->write(json);
+    records_->write(json);
   }
   if (!save_best_) return;
   const double score = eval::summary_metric(m, save_best_->metric);

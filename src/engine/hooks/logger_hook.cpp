@@ -10,7 +10,7 @@
 #include <tuple>
 
 #include "segtrain/core/logging.h"
-#include "segtrain/io/json_log.h"
+#include "segtrain/io/record_sink.h"
 #include "segtrain_build_config.h"
 #if SEGTRAIN_WITH_CUDA
 #include <c10/cuda/CUDACachingAllocator.h>
@@ -96,7 +96,7 @@ void LoggerHook::after_iter(const IterationState& s) {
     }
     log::info(line);
     log::throw_if_a_write_failed();
-    if (json_log_) json_log_->write(json);
+    if (records_) records_->write(json);
   }
   sums_.clear();
   time_sum_ = data_sum_ = 0;

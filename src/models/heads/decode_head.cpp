@@ -6,14 +6,15 @@
 namespace segtrain::models {
 
 HeadOptions HeadOptions::parse(const config::ConfigNode& node, const std::vector<std::string>& extra,
-                               std::shared_ptr<dist::Communicator> comm) {
+                               std::shared_ptr<dist::Communicator> comm, const char* fixed_input_transform) {
   std::vector<std::string> keys = {"type", "in_channels", "channels", "num_classes", "in_index", "dropout_ratio",
                                    "norm_cfg", "act_cfg", "conv_cfg", "align_corners", "loss_decode",
-                                   "input_transform", "ignore_index", "sampler", "init_cfg"};
+                                   "ignore_index", "sampler", "init_cfg"};
+  if (!fixed_input_transform) keys.push_back("input_transform");
   keys.insert(keys.end(), extra.begin(), extra.end());
   node.check_keys(keys);
   HeadOptions o;
-  o.input_transform = node.get<std::string>("input_transform", "");
+  o.input_transform = fixed_input_transform ? fixed_input_transform : node.get<std::string>("input_transform", "");
   if (!o.input_transform.empty() && o.input_transform != "multiple_select" && o.input_transform != "resize_concat")
     throw node.at("input_transform").error("expected 'multiple_select' or 'resize_concat'");
   if (node.at("in_channels").is_list()) {

@@ -13,7 +13,7 @@
 #include "segtrain/engine/runner.h"
 #include "segtrain/eval/seg_metrics.h"
 
-namespace segtrain::io { class JsonLog; }
+namespace segtrain::io { class RecordSink; }
 
 namespace segtrain::engine {
 
@@ -24,9 +24,9 @@ struct SaveBest {
 
 class EvalHook : public Hook {
  public:
-  // `json_log`: rank 0's, null elsewhere.
+  // `records`: rank 0's, null elsewhere.
   EvalHook(int64_t interval, std::function<eval::SegMetrics()> evaluate, std::vector<std::string> classes,
-           io::JsonLog* json_log, std::optional<SaveBest> save_best = {});
+           io::RecordSink* records, std::optional<SaveBest> save_best = {});
   void after_iter(const IterationState& s) override;
   double last_miou() const { return last_miou_; }
 
@@ -34,7 +34,7 @@ class EvalHook : public Hook {
   int64_t interval_;
   std::function<eval::SegMetrics()> evaluate_;
   std::vector<std::string> classes_;
-  io::JsonLog* json_log_;
+  io::RecordSink* records_;  // rank 0's (the JSON log, TensorBoard), null elsewhere
   std::optional<SaveBest> save_best_;
   double last_miou_ = 0;
 };

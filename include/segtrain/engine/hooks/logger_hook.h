@@ -11,22 +11,22 @@
 #include "segtrain/dist/communicator.h"
 #include "segtrain/engine/runner.h"
 
-namespace segtrain::io { class JsonLog; }
+namespace segtrain::io { class RecordSink; }
 
 namespace segtrain::engine {
 
 class LoggerHook : public Hook {
  public:
-  // `json_log`: rank 0's, null elsewhere. `device`: whose peak memory is reported.
-  LoggerHook(int64_t interval, dist::Communicator& comm, c10::Device device, io::JsonLog* json_log)
-      : interval_(interval), comm_(comm), device_(device), json_log_(json_log) {}
+  // `records`: rank 0's, null elsewhere. `device`: whose peak memory is reported.
+  LoggerHook(int64_t interval, dist::Communicator& comm, c10::Device device, io::RecordSink* records)
+      : interval_(interval), comm_(comm), device_(device), records_(records) {}
   void after_iter(const IterationState& s) override;
 
  private:
   int64_t interval_;
   dist::Communicator& comm_;
   c10::Device device_;
-  io::JsonLog* json_log_;
+  io::RecordSink* records_;  // rank 0's (the JSON log, TensorBoard), null elsewhere
   std::map<std::string, double> sums_;
   double time_sum_ = 0, data_sum_ = 0, total_time_ = 0;
   int64_t count_ = 0;

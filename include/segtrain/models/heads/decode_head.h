@@ -31,8 +31,10 @@ struct HeadOptions {
   std::vector<CrossEntropyLoss> losses;
 
   // Reads the common keys; `extra` lists the subclass's own keys (for the unknown-key check).
+  // fixed_input_transform: set by the head itself (MMSeg's UPerHead: multiple_select), so the
+  // key is not the config's to give.
   static HeadOptions parse(const config::ConfigNode& node, const std::vector<std::string>& extra,
-                           std::shared_ptr<dist::Communicator> comm);
+                           std::shared_ptr<dist::Communicator> comm, const char* fixed_input_transform = nullptr);
   int64_t in_channel() const { return in_channels.front(); }
 };
 
