@@ -6,9 +6,11 @@
         [--overwrite] [--skip-bad] [custom: --img-dir D --ann-dir D --img-suffix S --seg-suffix S
         --classes a,b,c | --num-classes N]
 
-Each split lands in OUT_DIR/<split>/. Every sample is checked (label present, same size as the
-image, values < number of classes or 255); a bad one stops the run with an error naming the
-file, or with --skip-bad is skipped and listed in OUT_DIR/<split>/conversion_report.json.
+Each split lands in OUT_DIR/<split>/. For voc, the split `trainaug` is MMSeg's pascal_voc12_aug
+training set (train.txt with SegmentationClass, then aug.txt with SegmentationClassAug).
+Every sample is checked (label present, same size as the image, values < number of classes or
+255); a bad one stops the run with an error naming the file, or with --skip-bad is skipped and
+listed in OUT_DIR/<split>/conversion_report.json.
 An existing split is replaced only with --overwrite, and only once the new one is complete.
 """
 import argparse

@@ -9,8 +9,9 @@ converted folder has the same inheritance as MMSeg's. A file is executed as MMCV
 (plain Python, its own variables; `{{ fileDirname }}`-style names substituted) and its variables are
 written in file order. What differs between the two trainers is translated:
   - datasets: segtrain reads HDF5 shards (scripts/convert_dataset.py), so a dataset's
-    img_dir/ann_dir (or VOC's split list) becomes `split`, and MMSeg's data_root becomes the shard
-    folder that convert_dataset.py's documented command writes;
+    img_dir/ann_dir (or VOC's split list; VOC aug's [train.txt, aug.txt] is `trainaug`) becomes
+    `split`, and MMSeg's data_root becomes the shard folder that convert_dataset.py's documented
+    command writes;
   - ADE20K's reduce_zero_label: convert_dataset.py applies it once when it writes the shards, so
     LoadAnnotations does not repeat it.
 Types that segtrain cannot train (a backbone, head, dataset, pipeline step, optimizer, lr policy or
@@ -121,8 +122,11 @@ def shard_split(dataset, where):
             return SPLITS[name]
         raise ConvertError(f"{where}: split list '{split}' has no shard split (train, val)")
     if isinstance(split, list):
-        raise ConvertError(f"{where}: joined split lists {split} (VOC aug: SBD added to train) are not converted; "
-                           "convert_dataset.py writes VOC's train and val")
+        names = [os.path.splitext(os.path.basename(s))[0] for s in split if isinstance(s, str)]
+        if names == ["train", "aug"]:  # pascal_voc12_aug: VOC's train, then SBD's (voc_aug.py)
+            return "trainaug"
+        raise ConvertError(f"{where}: joined split lists {split} are not converted; convert_dataset.py joins "
+                           "VOC's train.txt and aug.txt only (split trainaug)")
     if isinstance(img_dir, str):
         last = img_dir.rstrip("/").split("/")[-1]
         if last in SPLITS:

@@ -45,3 +45,19 @@ if [ "$have" != "$want" ]; then
   "$SEGTRAIN_VENV/bin/pip" install -q --disable-pip-version-check -r "$SEGTRAIN_ROOT/requirements.txt"
   echo "$want" > "$stamp"
 fi
+
+# The test-only MMSegmentation reference (requirements-reference.txt says why it is apart).
+reference="$SEGTRAIN_CACHE/mmseg-reference"
+want="$(sha256sum "$SEGTRAIN_ROOT/requirements-reference.txt" | cut -d' ' -f1)"
+if [ "$(cat "$reference/.segtrain-stamp" 2>/dev/null || true)" != "$want" ]; then
+  echo "setup: installing requirements-reference.txt into $reference"
+  rm -rf "$reference" "$reference.tmp"
+  pip_target=("$SEGTRAIN_VENV/bin/pip" install -q --disable-pip-version-check --no-deps --target "$reference.tmp")
+  grep -v '^mmcv==' "$SEGTRAIN_ROOT/requirements-reference.txt" > "$SEGTRAIN_CACHE/reference-wheels.txt"
+  "${pip_target[@]}" -r "$SEGTRAIN_CACHE/reference-wheels.txt"
+  grep '^mmcv==' "$SEGTRAIN_ROOT/requirements-reference.txt" > "$SEGTRAIN_CACHE/reference-mmcv.txt"
+  PYTHONPATH="$reference.tmp" MMCV_WITH_OPS=0 "${pip_target[@]}" --no-build-isolation -r "$SEGTRAIN_CACHE/reference-mmcv.txt"
+  rm -f "$SEGTRAIN_CACHE"/reference-{wheels,mmcv}.txt
+  echo "$want" > "$reference.tmp/.segtrain-stamp"
+  mv "$reference.tmp" "$reference"
+fi

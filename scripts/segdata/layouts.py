@@ -99,20 +99,28 @@ class ADE20K(Layout):
 
 
 class VOC(Layout):
+    """VOC2012's split lists. `trainaug` is MMSeg's pascal_voc12_aug training set: train.txt with
+    SegmentationClass, then aug.txt with SegmentationClassAug, the two things MMSeg's
+    tools/convert_datasets/voc_aug.py makes from SBD (10582 images in all)."""
+
     def __init__(self):
         super().__init__("voc", meta.VOC_CLASSES, meta.VOC_PALETTE)
 
     def samples(self, root, split):
         base = os.path.join(root, "VOCdevkit", "VOC2012")
         base = base if os.path.isdir(base) else root
-        list_file = os.path.join(base, "ImageSets", "Segmentation", split + ".txt")
-        if not os.path.isfile(list_file):
-            raise LayoutError(f"{list_file}: split list not found")
-        with open(list_file) as f:
-            names = [line.strip() for line in f if line.strip()]
-        for stem in names:
-            yield Sample(stem, os.path.join(base, "JPEGImages", stem + ".jpg"),
-                         os.path.join(base, "SegmentationClass", stem + ".png"))
+        parts = [("train", "SegmentationClass"), ("aug", "SegmentationClassAug")] if split == "trainaug" \
+            else [(split, "SegmentationClass")]
+        for list_name, ann_dir in parts:
+            list_file = os.path.join(base, "ImageSets", "Segmentation", list_name + ".txt")
+            if not os.path.isfile(list_file):
+                hint = " (run MMSeg's tools/convert_datasets/voc_aug.py with SBD first)" if list_name == "aug" else ""
+                raise LayoutError(f"{list_file}: split list not found{hint}")
+            with open(list_file) as f:
+                names = [line.strip() for line in f if line.strip()]
+            for stem in names:
+                yield Sample(stem, os.path.join(base, "JPEGImages", stem + ".jpg"),
+                             os.path.join(base, ann_dir, stem + ".png"))
 
 
 def fixed_palette(n):

@@ -67,6 +67,17 @@ std::optional<fs::path> Checkpointer::find_resumable() const {
   });
 }
 
+// The checkpoint's optimizer state keyed by parameter name; MMCV's (torch's own layout) keys it by
+// position among the saved model's parameters, which its state_dict lists in the same order.
+c10::IValue Checkpointer::named_optimizer_state(const io::Checkpoint& c, const std::string& where) const {
+  if (!io::is_torch_optimizer_state(c.optimizer)) return c.optimizer;
+  const auto params = model_->named_parameters();
+  std::vector<std::string> order;
+  for (const auto& [name, _] : c.state_dict)
+    if (params.contains(name)) order.push_back(name);
+  return io::named_optimizer_state(c.optimizer, order, optimizer_.type, where);
+}
+
 ResumePoint Checkpointer::resume(const fs::path& file) {
   const std::string where = file.string();
   const io::Checkpoint c = io::decode_checkpoint(io::read_on_main(world_, file), where);
@@ -81,15 +92,18 @@ ResumePoint Checkpointer::resume(const fs::path& file) {
   if (c.optimizer.isNone())
     log::warn("no optimizer state in " + where + " (saved with save_optimizer: false): the optimizer starts fresh");
   else
-    io::load_optimizer_state(*optimizer_.impl, optimizer_.type, model_->named_parameters(), c.optimizer, where);
-  restore_random_state({c.rng, c.cuda_rng}, device_, where);
+    io::load_optimizer_state(*optimizer_.impl, optimizer_.type, model_->named_parameters(), named_optimizer_state(c, where),
+                             where);
+  if (c.rng.defined()) restore_random_state({c.rng, c.cuda_rng}, device_, where);
+  if (!c.sampler)  // MMCV's checkpoints: its IterBasedRunner restarts the data loader too
+    log::info("no sampler or random state in " + where + " (an MMCV checkpoint): the data order starts afresh");
   // A run resumed in float16 from a float32 checkpoint starts at the configured scale.
   if (loss_scaler_ && c.meta.contains("fp16") && c.meta["fp16"].is_object() && c.meta["fp16"].contains("loss_scaler"))
     loss_scaler_->load_state_dict(c.meta["fp16"]["loss_scaler"], where);
   ResumePoint point;
   point.iter = c.meta.at("iter").get<int64_t>();
-  point.position = {c.sampler->epoch, c.sampler->offset};
-  point.world_size = c.sampler->world_size > 0 ? static_cast<int>(c.sampler->world_size) : world_.size();
+  if (c.sampler) point.position = {c.sampler->epoch, c.sampler->offset};
+  point.world_size = c.sampler && c.sampler->world_size > 0 ? static_cast<int>(c.sampler->world_size) : world_.size();
   if (c.meta.contains("seed") && c.meta["seed"].is_number_integer()) point.seed = c.meta["seed"].get<uint64_t>();
   if (c.meta.contains("hook_msgs") && c.meta["hook_msgs"].is_object()) hook_msgs_ = c.meta["hook_msgs"];
   return point;

@@ -237,7 +237,10 @@ def main(out):
         if name == "psp":
             # An ImageNet-pretrained backbone as MMCV's open-mmlab:// files hold it: the backbone's
             # own names (no `backbone.` prefix) and a 1000-class classifier a segmentor leaves out.
-            imagenet = {k: v.clone() for k, v in model.backbone.state_dict().items()}
+            # As torch.save(module.state_dict()) writes it: an OrderedDict with `_metadata`, which
+            # LibTorch's own unpickler cannot read (segtrain rewrites it: io/checkpoint/ordered_dicts.h).
+            imagenet = model.backbone.state_dict()
+            assert hasattr(imagenet, "_metadata")
             imagenet["fc.weight"] = torch.randn(1000, 256, generator=gen)
             imagenet["fc.bias"] = torch.randn(1000, generator=gen)
             torch.save({"state_dict": imagenet}, os.path.join(out, "backbone_imagenet.pth"))

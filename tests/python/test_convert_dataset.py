@@ -124,6 +124,38 @@ def test_voc_palette_labels(tmp_path):
     assert list(attrs["palette"][1]) == [128, 0, 0]
 
 
+def test_voc_trainaug_joins_the_sbd_annotations(tmp_path):
+    """MMSeg's pascal_voc12_aug training set: train.txt with SegmentationClass (palette PNGs), then
+    aug.txt with SegmentationClassAug (the grey PNGs MMSeg's voc_aug.py writes from SBD)."""
+    rng = np.random.RandomState(4)
+    base = tmp_path / "src" / "VOCdevkit" / "VOC2012"
+    os.makedirs(f"{base}/ImageSets/Segmentation")
+    os.makedirs(f"{base}/SegmentationClass")
+    labels = {}
+    for stem, aug in (("2007_000032", False), ("2008_000002", True), ("2008_000003", True)):
+        image, label = random_pair(rng, classes=21)
+        save(f"{base}/JPEGImages/{stem}.jpg", image)
+        if aug:
+            save(f"{base}/SegmentationClassAug/{stem}.png", label)
+        else:
+            lab = Image.fromarray(label, mode="P")
+            lab.putpalette(sum(([i, i, i] for i in range(256)), []))
+            lab.save(f"{base}/SegmentationClass/{stem}.png")
+        labels[stem] = label
+    (base / "ImageSets/Segmentation/train.txt").write_text("2007_000032\n")
+    (base / "ImageSets/Segmentation/aug.txt").write_text("2008_000002\n2008_000003\n")
+    run("voc", tmp_path / "src", tmp_path / "out", "--splits", "trainaug")
+    got, _ = read_split(tmp_path / "out" / "trainaug")
+    assert sorted(got) == sorted(labels)
+    for stem, label in labels.items():
+        np.testing.assert_array_equal(got[stem][1], label)
+
+    (base / "ImageSets/Segmentation/aug.txt").unlink()
+    p = run("voc", tmp_path / "src", tmp_path / "out2", "--splits", "trainaug", ok=False)
+    assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1, p.stderr
+    assert "aug.txt: split list not found" in p.stderr and "voc_aug.py" in p.stderr
+
+
 def test_custom_layout(tmp_path):
     rng = np.random.RandomState(3)
     image, label = random_pair(rng, classes=3)

@@ -38,6 +38,7 @@ def twin(mmseg_configs, config):
 SHIPPED = [c for c in CONFIGS if f"{os.sep}demo{os.sep}" not in c]
 
 
+@pytest.mark.xdist_group("printed_configs")  # test_configs.py prints them on the same worker
 @pytest.mark.parametrize("config", SHIPPED, ids=rel)
 def test_converting_mmsegs_config_gives_the_shipped_tree(mmseg_configs, config):
     src = twin(mmseg_configs, config)
@@ -83,9 +84,13 @@ def test_a_child_inherits_what_its_base_lacks(mmseg_configs, tmp_path):
     assert "MixVisionTransformer (at model.backbone)" in p.stderr and "SegformerHead" in p.stderr, p.stderr
 
 
-def test_voc_aug_split_lists_are_refused_by_name(mmseg_configs, tmp_path):
+def test_voc_aug_becomes_the_trainaug_split_and_other_joined_lists_are_refused(mmseg_configs, tmp_path):
     src = os.path.join(mmseg_configs, "_base_", "datasets", "pascal_voc12_aug.py")
-    p = subprocess.run([sys.executable, CONVERTER, src, tmp_path / "aug.yaml"], capture_output=True, text=True)
+    assert mmseg_config.translate(mmseg_config.merged_config(src))["data"]["train"]["split"] == "trainaug"
+    joined = tmp_path / "joined.py"
+    joined.write_text(f"_base_ = '{src}'\ndata = dict(train=dict(split=['ImageSets/Segmentation/val.txt', "
+                      "'ImageSets/Segmentation/aug.txt']))\n")
+    p = subprocess.run([sys.executable, CONVERTER, joined, tmp_path / "joined.yaml"], capture_output=True, text=True)
     assert p.returncode == 1 and "data.train: joined split lists" in p.stderr, p.stderr
 
 

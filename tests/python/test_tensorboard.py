@@ -5,40 +5,26 @@ rate and evaluation metrics (per class too) under MMCV's tags, at the same itera
 import glob
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.compat.tensorflow_stub import pywrap_tensorflow
 
-from conftest import ROOT
+from conftest import NARROW_DEMO, synthetic_shards
 from test_configs import segtrain
 
-DEMO = os.path.join(ROOT, "configs", "demo", "fcn_r18-d8_64x64_2k_synthetic.yaml")
 
 
 @pytest.fixture(scope="module")
 def tiny_shards(tmp_path_factory):
     """As tests/e2e/e2e_lib.sh's tiny_shards: 8 + 4 samples of 48x40 in 8 classes."""
-    root = tmp_path_factory.mktemp("tiny")
-    subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "make_synthetic_dataset.py"), root / "png",
-                    "--train", "8", "--val", "4", "--size", "48x40"], check=True, capture_output=True)
-    subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "convert_dataset.py"), "cityscapes",
-                    root / "png", root / "shards", "--num-classes", "8", "--workers", "1"],
-                   check=True, capture_output=True)
-    return root / "shards"
+    return synthetic_shards(tmp_path_factory.mktemp("tiny"), 8, 4, "48x40")
 
 
 def config(tmp_path, shards, hooks):
     """The demo, narrowed to seconds on a CPU, with the given log_config.hooks (YAML text)."""
     path = tmp_path / "tb.yaml"
-    path.write_text(f"""_base_: {DEMO}
-model:
-  backbone: {{stem_channels: 16, base_channels: 8}}
-  decode_head: {{in_channels: 64, channels: 16}}
-  auxiliary_head: {{in_channels: 32, channels: 8}}
-data:
+    path.write_text(NARROW_DEMO + f"""data:
   samples_per_gpu: 2
   workers_per_gpu: 0
   train: {{data_root: {shards}}}

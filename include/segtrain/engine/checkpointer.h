@@ -14,6 +14,8 @@
 #include "segtrain/engine/runner.h"
 #include "segtrain/io/checkpoint/checkpoint_store.h"
 
+namespace segtrain::io { struct Checkpoint; }
+
 namespace segtrain::engine {
 
 // Where a resumed run continues.
@@ -51,6 +53,7 @@ class Checkpointer {
 
  private:
   std::string encode(const IterationState& s) const;
+  c10::IValue named_optimizer_state(const io::Checkpoint& c, const std::string& where) const;
   const dist::World& world_;
   io::CheckpointStore store_;
   models::EncoderDecoder model_;

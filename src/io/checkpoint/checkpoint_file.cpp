@@ -2,7 +2,9 @@
 
 #include <caffe2/serialize/inline_container.h>
 #include <caffe2/serialize/read_adapter_interface.h>
-#include <torch/csrc/jit/serialization/import_read.h>
+#include <torch/csrc/jit/serialization/export.h>
+#include <torch/csrc/jit/serialization/pickler.h>
+#include <torch/csrc/jit/serialization/unpickler.h>
 #include <torch/serialize.h>
 
 #include <algorithm>
@@ -12,6 +14,7 @@
 
 #include "segtrain/core/error.h"
 #include "ivalue_access.h"
+#include "ordered_dicts.h"
 #include "pickle_lengths.h"
 
 namespace segtrain::io {
@@ -87,13 +90,29 @@ c10::IValue unpickle(const std::string& bytes, const std::string& file) {
       if (reader.getRecordSize(name) > bytes.size())
         throw user_error(file, "cannot read the checkpoint (damaged: its record '" + name + "' claims " +
                                    std::to_string(reader.getRecordSize(name)) + " bytes)");
-    const auto [pickle, size] = reader.getRecord("data.pkl");
-    check_pickle_lengths(static_cast<const char*>(pickle.get()), size, file);
-    return torch::jit::readArchiveAndTensors("data", "", "", std::nullopt, std::nullopt, std::nullopt, reader);
+    const auto [record, record_size] = reader.getRecord("data.pkl");
+    check_pickle_lengths(static_cast<const char*>(record.get()), record_size, file);
+    // What torch::jit::readArchiveAndTensors does for torch.save's layout (data.pkl, data/<key>),
+    // on the pickle with Python's OrderedDicts made plain (ordered_dicts.h).
+    const std::string pickle = plain_dicts(static_cast<const char*>(record.get()), record_size);
+    std::size_t read = 0;
+    torch::jit::Unpickler unpickler(
+        [&](char* buffer, std::size_t length) {
+          const std::size_t n = std::min(length, pickle.size() - read);
+          std::memcpy(buffer, pickle.data() + read, n);
+          read += n;
+          return n;
+        },
+        nullptr, nullptr, [&](const std::string& key) { return std::get<0>(reader.getRecord("data/" + key)); },
+        std::nullopt);
+    unpickler.set_version(reader.version());
+    return unpickler.parse_ivalue();
   } catch (const Error&) {
     throw;
-  } catch (const std::exception&) {
-    throw user_error(file, "cannot read the checkpoint (damaged or not a torch.save file)");
+  } catch (const std::exception& e) {
+    const std::string what = e.what();  // torch's first line says what it met
+    throw user_error(file, "cannot read the checkpoint (damaged or not a torch.save file: " +
+                               what.substr(0, what.find('\n')) + ")");
   }
 }
 
@@ -106,6 +125,27 @@ StateDict tensors_of(const Dict& dict, const std::string& file, const std::strin
     out.emplace_back(name, e.value().toTensor());
   }
   return out;
+}
+
+// torch.save's zip layout, as torch::pickle_save writes it, but with the lists and dicts
+// untagged (no torch.jit._pickle.restore_type_tag around them), as Python's torch.save leaves
+// them: torch.load's default since torch 2.6, weights_only=True, refuses that global, and MMCV's
+// load_checkpoint calls torch.load with the default.
+std::vector<char> torch_save_bytes(const c10::IValue& root) {
+  std::vector<char> pickle;
+  torch::jit::Pickler pickler([&](const char* bytes, size_t size) { pickle.insert(pickle.end(), bytes, bytes + size); },
+                              nullptr, nullptr, nullptr, nullptr, /*tag_aggregates=*/false);
+  pickler.protocol();
+  pickler.pushIValue(root);
+  pickler.stop();
+  std::vector<char> zip;
+  caffe2::serialize::PyTorchStreamWriter writer([&](const void* bytes, size_t size) {
+    zip.insert(zip.end(), static_cast<const char*>(bytes), static_cast<const char*>(bytes) + size);
+    return size;
+  });
+  torch::jit::writeArchiveAndTensors("data", pickle.data(), pickle.size(), pickler.tensorData(), writer);
+  writer.writeEndOfFile();
+  return zip;
 }
 
 }  // namespace
@@ -126,7 +166,7 @@ std::string encode_checkpoint(const Checkpoint& c) {
   }
   if (c.rng.defined()) root.insert("rng", c.rng);
   if (c.cuda_rng.defined()) root.insert("cuda_rng", c.cuda_rng);
-  const std::vector<char> bytes = torch::pickle_save(root);
+  const std::vector<char> bytes = torch_save_bytes(root);
   return std::string(bytes.begin(), bytes.end());
 }
 
@@ -140,10 +180,12 @@ Checkpoint decode_checkpoint(const std::string& bytes, const std::string& file) 
   c.meta["iter"] = meta.at("iter").count();
   c.state_dict = tensors_of(root.at("state_dict").dict(), file, "state_dict");
   if (dict.contains("optimizer")) c.optimizer = root.at("optimizer").value();
-  const auto sampler = root.at("sampler", "not a segtrain checkpoint for resuming");
-  c.sampler = SamplerState{sampler.at("epoch").count(), sampler.at("offset").count(),
-                           sampler.has("world_size") ? sampler.at("world_size").count() : 0};
-  c.rng = root.at("rng", "not a segtrain checkpoint for resuming").tensor();
+  if (dict.contains("sampler")) {
+    const auto sampler = root.at("sampler");
+    c.sampler = SamplerState{sampler.at("epoch").count(), sampler.at("offset").count(),
+                             sampler.has("world_size") ? sampler.at("world_size").count() : 0};
+  }
+  if (dict.contains("rng")) c.rng = root.at("rng").tensor();
   if (dict.contains("cuda_rng")) c.cuda_rng = root.at("cuda_rng").tensor();
   return c;
 }

@@ -63,4 +63,40 @@ void load_optimizer_state(torch::optim::Optimizer& optimizer, const std::string&
   }
 }
 
+bool is_torch_optimizer_state(const c10::IValue& state) {
+  return state.isGenericDict() && state.toGenericDict().contains("param_groups") &&
+         !state.toGenericDict().contains("type");
+}
+
+c10::IValue named_optimizer_state(const c10::IValue& state, const std::vector<std::string>& parameter_order,
+                                  const std::string& type, const std::string& file) {
+  const IValueAccess root(state, file, "optimizer");
+  const auto groups = root.at("param_groups");
+  if (!groups.value().isList()) throw groups.fail("expected a list");
+  const Dict saved = root.at("state").dict();
+  auto out = make_dict(), per_param = make_dict();
+  std::size_t position = 0;
+  for (const auto& group : groups.value().toListRef()) {
+    const IValueAccess params = IValueAccess(group, file, "optimizer.param_groups").at("params");
+    if (!params.value().isList()) throw params.fail("expected a list");
+    for (const auto& id : params.value().toListRef()) {
+      if (position >= parameter_order.size())
+        throw params.fail("more parameters than the checkpoint's state_dict has (" +
+                          std::to_string(parameter_order.size()) + ")");
+      const std::string& name = parameter_order[position++];
+      if (!id.isInt() || !saved.contains(id)) continue;  // no state yet (a parameter without gradients)
+      auto s = make_dict();
+      for (const auto& e : saved.at(id).toGenericDict()) {
+        // torch >= 1.12 keeps AdamW's step as a 0-d tensor
+        const bool step = e.key().isString() && e.key().toStringRef() == "step" && e.value().isTensor();
+        s.insert(e.key(), step ? c10::IValue(static_cast<int64_t>(e.value().toTensor().item<double>())) : e.value());
+      }
+      per_param.insert(name, s);
+    }
+  }
+  out.insert("type", type);
+  out.insert("state", per_param);
+  return out;
+}
+
 }  // namespace segtrain::io

@@ -1,54 +1,10 @@
 #include "pickle_lengths.h"
 
-#include <cstdint>
-#include <cstring>
-
+#include "pickle_opcodes.h"
 #include "segtrain/core/error.h"
 
 namespace segtrain::io {
-namespace {
-
-uint64_t little_endian(const char* p, int bytes) {
-  uint64_t v = 0;
-  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
-}
-
-// How an opcode's argument is laid out (Python's pickletools.opcodes).
-enum class Arg { None, Fixed, Counted, Line, TwoLines };
-struct Layout {
-  Arg arg;
-  int bytes;  // Fixed: the argument's size; Counted: the size of its little-endian length
-};
-
-Layout layout_of(unsigned char op) {
-  switch (op) {
-    // No argument.
-    case '(': case '.': case '0': case '1': case '2': case 'N': case 0x88: case 0x89: case '}': case ']':
-    case ')': case 't': case 0x85: case 0x86: case 0x87: case 'a': case 'e': case 's': case 'u': case 'd':
-    case 'l': case 'R': case 'b': case 0x81: case 'Q': case 0x8f: case 0x90: case 0x91: case 0x92: case 0x93:
-    case 0x94: case 0x97: case 0x98: case 'o':
-      return {Arg::None, 0};
-    // Fixed-size arguments.
-    case 'K': case 'q': case 'h': case 0x80: case 0x82:       return {Arg::Fixed, 1};
-    case 'M': case 0x83:                                      return {Arg::Fixed, 2};
-    case 'J': case 'r': case 'j': case 0x84:                  return {Arg::Fixed, 4};
-    case 'G': case 0x95:                                      return {Arg::Fixed, 8};
-    // A little-endian length, then that many bytes.
-    case 'U': case 'C': case 0x8c: case 0x8a:                 return {Arg::Counted, 1};
-    case 'T': case 'B': case 'X': case 0x8b:                  return {Arg::Counted, 4};
-    case 0x8d: case 0x8e: case 0x96:                          return {Arg::Counted, 8};
-    // Text up to a newline (protocol 0), or two such lines.
-    case 'I': case 'L': case 'S': case 'V': case 'F': case 'p': case 'g': case 'P':
-      return {Arg::Line, 0};
-    case 'c': case 'i':
-      return {Arg::TwoLines, 0};
-    default:
-      return {Arg::None, -1};
-  }
-}
-
-}  // namespace
+using namespace pickle;
 
 void check_pickle_lengths(const char* pickle, std::size_t size, const std::string& file) {
   auto damaged = [&](const std::string& why) {

@@ -41,8 +41,9 @@ struct Checkpoint {
 
 std::string encode_checkpoint(const Checkpoint& checkpoint);
 
-// A checkpoint to resume from: meta.iter, state_dict, sampler and rng must be there; optimizer
-// may be absent. `file` names the source in errors.
+// A checkpoint to resume from: meta.iter and state_dict must be there. sampler and rng are
+// segtrain's (an MMCV checkpoint has neither: its run restarts the data order, as MMCV does);
+// optimizer may be absent. `file` names the source in errors.
 Checkpoint decode_checkpoint(const std::string& bytes, const std::string& file);
 
 // The weights of any .pth: segtrain's or MMSeg's {'state_dict': {...}, ...}, or a plain dict of

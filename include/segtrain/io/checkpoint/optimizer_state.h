@@ -7,6 +7,7 @@
 #include <torch/ordered_dict.h>
 
 #include <string>
+#include <vector>
 
 namespace segtrain::io {
 
@@ -19,5 +20,15 @@ c10::IValue optimizer_state(const torch::optim::Optimizer& optimizer, const std:
 // error naming `file` and the key when the entry does not fit the optimizer.
 void load_optimizer_state(torch::optim::Optimizer& optimizer, const std::string& type, const NamedParameters& params,
                           const c10::IValue& state, const std::string& file);
+
+// torch's own optimizer.state_dict(), as MMCV's checkpoints hold it: {'state': {i: s},
+// 'param_groups': [{'params': [i, ...], ...}, ...]}, i counting the model's parameters in
+// registration order across the groups.
+bool is_torch_optimizer_state(const c10::IValue& state);
+// That state in the layout above: `parameter_order` names the saved model's parameters in
+// registration order (a saved state_dict's keys that are parameters), `type` is the config's
+// optimizer (torch's layout does not record it).
+c10::IValue named_optimizer_state(const c10::IValue& state, const std::vector<std::string>& parameter_order,
+                                  const std::string& type, const std::string& file);
 
 }  // namespace segtrain::io

@@ -1,0 +1,96 @@
+"""MMSegmentation 0.30's side of tests/python/test_mmseg_weights.py, run as a subprocess in the
+reference environment (scripts/setup.sh, requirements-reference.txt) with MMSeg's own code:
+
+  mmseg_side.py eval CONFIG.py CHECKPOINT     init_segmentor loads the checkpoint (its keys and
+                                              shapes must equal the model's); MMSeg's test loop and
+                                              dataset.evaluate give the metrics, printed as JSON
+  mmseg_side.py train CONFIG.py OUT.pth ITERS MMSeg's model trained ITERS steps by MMSeg's own
+                                              train_step and SGD, saved by MMCV's save_checkpoint
+                                              with the meta MMSeg's train_segmentor gives it
+"""
+import json
+import sys
+import types
+import warnings
+
+
+def stand_in_for_mmcv_ops():
+    """mmseg.models imports names from mmcv.ops, whose compiled kernels this mmcv (built with
+    MMCV_WITH_OPS=0) lacks; the ResNet + FCN/PSP/ASPP/UPer path never calls them."""
+    ops = types.ModuleType("mmcv.ops")
+
+    def missing(name):
+        def call(*args, **kwargs):
+            raise RuntimeError(f"mmcv.ops.{name} is a stand-in: mmcv was built without its compiled ops")
+        return call
+
+    for name in ("CrissCrossAttention", "PSAMask", "point_sample", "sigmoid_focal_loss", "get_onnxruntime_op_path",
+                 "DeformConv2d", "ModulatedDeformConv2d", "DeformConv2dPack", "ModulatedDeformConv2dPack"):
+        setattr(ops, name, missing(name))
+    sys.modules["mmcv.ops"] = ops
+
+
+def evaluate(config, checkpoint):
+    import torch
+    from mmcv.parallel import MMDataParallel
+    from mmseg.apis import init_segmentor, single_gpu_test
+    from mmseg.datasets import build_dataloader, build_dataset
+
+    model = init_segmentor(config, checkpoint, device="cpu")
+    saved = torch.load(checkpoint, map_location="cpu", weights_only=False)["state_dict"]
+    own = model.state_dict()
+    mismatched = sorted(set(saved) ^ set(own)) + sorted(k for k in saved.keys() & own.keys()
+                                                         if saved[k].shape != own[k].shape)
+    dataset = build_dataset(model.cfg.data.test)
+    loader = build_dataloader(dataset, samples_per_gpu=1, workers_per_gpu=0, dist=False, shuffle=False,
+                              persistent_workers=False)
+    results = single_gpu_test(MMDataParallel(model, device_ids=None), loader, pre_eval=True)
+    metrics = dataset.evaluate(results, metric="mIoU")
+    print(json.dumps({"mismatched_keys": mismatched, "metrics": {k: float(v) for k, v in metrics.items()}}))
+
+
+def train(config, out, iters):
+    import mmcv
+    import mmseg
+    import torch
+    from mmcv.parallel import MMDataParallel
+    from mmcv.runner import build_optimizer, save_checkpoint
+    from mmseg.datasets import build_dataloader, build_dataset
+    from mmseg.models import build_segmentor
+
+    torch.manual_seed(0)
+    cfg = mmcv.Config.fromfile(config)
+    model = build_segmentor(cfg.model)
+    model.init_weights()
+    model.train()
+    dataset = build_dataset(cfg.data.train)
+    loader = build_dataloader(dataset, cfg.data.samples_per_gpu, 0, dist=False, shuffle=True, seed=0, drop_last=True,
+                              persistent_workers=False)
+    optimizer = build_optimizer(model, cfg.optimizer)
+    wrapped = MMDataParallel(model, device_ids=None)
+    done = 0
+    while done < iters:
+        for batch in loader:
+            outputs = wrapped.train_step(batch, optimizer)  # MMSeg's losses, as IterBasedRunner calls it
+            optimizer.zero_grad()
+            outputs["loss"].backward()  # what MMCV's OptimizerHook does
+            optimizer.step()
+            done += 1
+            if done == iters:
+                break
+    meta = dict(mmseg_version=f"{mmseg.__version__}", config=cfg.pretty_text, CLASSES=dataset.CLASSES,
+                PALETTE=dataset.PALETTE, epoch=1, iter=done)  # train_segmentor's and IterBasedRunner's
+    save_checkpoint(model, out, optimizer=optimizer, meta=meta)
+    print(json.dumps({"iter": done, "last_loss": float(outputs["loss"])}))
+
+
+if __name__ == "__main__":
+    warnings.simplefilter("ignore")
+    stand_in_for_mmcv_ops()
+    command, args = sys.argv[1], sys.argv[2:]
+    if command == "eval":
+        evaluate(*args)
+    elif command == "train":
+        train(args[0], args[1], int(args[2]))
+    else:
+        sys.exit(f"mmseg_side.py: unknown command {command!r}")
