@@ -89,11 +89,14 @@ def read_config(path):
 
 def merge(base, child):
     """MMCV's merge: dicts merge key by key unless the child says _delete_; anything else replaces."""
-    if not isinstance(base, dict) or not isinstance(child, dict) or child.get("_delete_"):
-        return {k: v for k, v in child.items() if k != "_delete_"} if isinstance(child, dict) else child
+    if not isinstance(child, dict):
+        return child
+    if not isinstance(base, dict) or child.get("_delete_"):
+        base = {}
     out = dict(base)
     for k, v in child.items():
-        out[k] = merge(base[k], v) if k in base else (merge({}, v) if isinstance(v, dict) else v)
+        if k != "_delete_":
+            out[k] = merge(base.get(k), v) if isinstance(v, dict) else v
     return out
 
 
@@ -134,8 +137,10 @@ def shard_split(dataset, where):
     raise ConvertError(f"{where}: cannot tell the shard split from img_dir={img_dir!r}, split={split!r}")
 
 
-def translate_dataset(dataset, where):
-    if not any(k in dataset for k in ("img_dir", "ann_dir")):
+def translate_dataset(dataset, where, merged):
+    """`merged`: the same dataset with the file's bases merged in, which tells the split when the
+    file itself changes only part of img_dir/ann_dir/split."""
+    if not any(k in dataset for k in ("img_dir", "ann_dir", "split")):
         if "data_root" in dataset:
             dataset["data_root"] = SHARD_ROOTS.get(dataset["data_root"], dataset["data_root"])
         return dataset
@@ -143,7 +148,7 @@ def translate_dataset(dataset, where):
     for k, v in dataset.items():
         if k in ("img_dir", "ann_dir", "split"):
             if "split" not in out:
-                out["split"] = shard_split(dataset, where)
+                out["split"] = shard_split(merged, where)
         elif k == "data_root":
             out[k] = SHARD_ROOTS.get(v, v)
         else:
@@ -151,15 +156,18 @@ def translate_dataset(dataset, where):
     return out
 
 
-def translate(cfg):
-    """segtrain's form of one file's variables (a new tree; the input is left alone)."""
+def translate(cfg, merged=None):
+    """segtrain's form of one file's variables (a new tree; the input is left alone). `merged`:
+    the file with its bases merged in (default: `cfg` is already that)."""
     cfg = plain(cfg)
+    merged = cfg if merged is None else plain(merged)
     if isinstance(cfg.get("data_root"), str):
         cfg["data_root"] = SHARD_ROOTS.get(cfg["data_root"], cfg["data_root"])
     for split in ("train", "val", "test"):
         d = cfg.get("data", {}).get(split)
         if isinstance(d, dict):
-            cfg["data"][split] = translate_dataset(d, f"data.{split}")
+            m = merged.get("data", {}).get(split)
+            cfg["data"][split] = translate_dataset(d, f"data.{split}", m if isinstance(m, dict) else d)
     drop_reduce_zero_label(cfg)
     return cfg
 
@@ -215,7 +223,9 @@ def unsupported_types(cfg):
 # --- Writing YAML (block mappings, flow lists of scalars): the subset configs need, with every
 # string quoted where YAML would read it as something else.
 
-PLAIN = re.compile(r"^[A-Za-z_./][A-Za-z0-9_./:+-]*$")
+# A plain scalar: relative path prefixes, then a letter, `_` or `/` first (so `.5`, `.inf` get
+# quotes), no trailing `:` (a key to YAML).
+PLAIN = re.compile(r"^(\.\.?/)*[A-Za-z_/][A-Za-z0-9_./:+-]*(?<!:)$")
 YAML_WORDS = {"null", "true", "false", "yes", "no", "on", "off", "y", "n", "~"}
 
 
@@ -295,11 +305,11 @@ def convert_text(src):
 def converted(src):
     cfg = read_config(src)
     bases = cfg.pop("_base_", None)
-    tree = translate(cfg)
     # The whole chain is checked: a file that only changes a depth can still inherit a backbone
     # or a dataset split segtrain lacks.
     merged = merged_config(src)
     translate(merged)
+    tree = translate(cfg, merged)
     missing = unsupported_types(merged)
     if missing:
         raise ConvertError(f"{src}: segtrain cannot train this config; it lacks " +

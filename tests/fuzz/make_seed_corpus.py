@@ -114,7 +114,16 @@ def checkpoint_seeds(out):
                 "optimizer": {"type": "SGD", "state": {k: {"momentum_buffer": torch.zeros_like(v)}
                                                        for k, v in weights.items() if v.is_floating_point()}},
                 "sampler": {"epoch": 0, "offset": 8, "world_size": 2}, "rng": torch.get_rng_state()}
-    layouts = [segtrain, dict(segtrain, optimizer=None), {"meta": {"iter": 1}, "state_dict": weights},
+    # As MMCV's save_checkpoint writes it: module.state_dict() (an OrderedDict with _metadata,
+    # which segtrain rewrites before torch's unpickler: io/checkpoint/ordered_dicts.h) and torch's
+    # own optimizer layout (state keyed by parameter position).
+    module = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4))
+    sgd = torch.optim.SGD(module.parameters(), lr=0.1, momentum=0.9)
+    module(torch.randn(2, 3, 8, 8)).sum().backward()
+    sgd.step()
+    mmcv = {"meta": dict(meta, epoch=1), "state_dict": module.state_dict(), "optimizer": sgd.state_dict()}
+    layouts = [segtrain, dict(segtrain, optimizer=None), {"meta": {"iter": 1}, "state_dict": weights}, mmcv,
+               module.state_dict(),
                {"state_dict": {"module." + k: v for k, v in weights.items()}}, weights,
                {"fc.weight": torch.randn(3, 4), "conv1.weight": torch.randn(2, 3, 7, 7).half()}, [1, 2], {}]
     for layout in layouts:

@@ -14,6 +14,26 @@ model:
 """
 
 
+def mmseg_reference(*args):
+    """tests/python/mmseg_reference/mmseg_side.py in MMSeg's reference environment (made by
+    scripts/setup.sh, requirements-reference.txt): its last line of output, as JSON."""
+    import json
+    import subprocess
+
+    import pytest
+    cache = os.environ.get("SEGTRAIN_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "segtrain")
+    env_dir = os.path.join(cache, "mmseg-reference")
+    if not os.path.isfile(os.path.join(env_dir, ".segtrain-stamp")):
+        pytest.fail(f"{env_dir}: the MMSeg reference environment is missing; run scripts/setup.sh")
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mmseg_reference")
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=os.pathsep.join([os.path.join(here, "stubs"), env_dir]))
+    p = subprocess.run([sys.executable, os.path.join(here, "mmseg_side.py"), *map(str, args)],
+                       capture_output=True, text=True, env=env)
+    assert p.returncode == 0, p.stderr[-3000:]
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
 def synthetic_shards(root, train, val, size, num_classes=8):
     """scripts/make_synthetic_dataset.py's PNGs (Cityscapes' layout) in root/png, and the shards
     convert_dataset.py makes of them in root/shards (returned)."""

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, mmseg_reference
 from test_configs import CONFIGS, ade_like_shards, parse_printed, printed_config, rel, segtrain  # noqa: F401
 
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
@@ -46,6 +46,32 @@ def test_converting_mmsegs_config_gives_the_shipped_tree(mmseg_configs, config):
     converted = mmseg_config.translate(mmseg_config.merged_config(src))
     assert not mmseg_config.unsupported_types(converted)
     assert converted == printed_config(config)
+
+
+def test_the_converters_merge_is_mmcvs(mmseg_configs):
+    """MMCV's own Config.fromfile (in the reference environment) merges each shipped config's
+    twin to the tree the converter's merge gives."""
+    sources = [twin(mmseg_configs, c) for c in SHIPPED]
+    theirs = mmseg_reference("configs", *sources)
+    for src in sources:
+        assert mmseg_config.plain(theirs[src]) == mmseg_config.merged_config(src), src
+
+
+def test_a_childs_split_override_is_translated_with_its_bases(mmseg_configs, tmp_path):
+    base = os.path.join(mmseg_configs, "_base_", "datasets", "pascal_voc12.py")
+    child = tmp_path / "child.py"
+    child.write_text(f"_base_ = '{base}'\ndata = dict(val=dict(split='ImageSets/Segmentation/train.txt'))\n")
+    p = subprocess.run([sys.executable, CONVERTER, child, tmp_path / "child.yaml"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    text = (tmp_path / "child.yaml").read_text()
+    assert "split: train" in text and "ImageSets" not in text, text
+
+
+def test_strings_yaml_would_misread_are_quoted():
+    for text in (".5", ".inf", "x:", "on", "Yes", "~", "1e5", "#x", "a: b", "", "null"):
+        assert mmseg_config.scalar(text).startswith('"'), text
+    for text in ("../_base_/models/fcn_r50-d8.yaml", "./a.yaml", "open-mmlab://resnet50_v1c", "SyncBN"):
+        assert mmseg_config.scalar(text) == text
 
 
 def test_converted_files_keep_the_base_structure_and_load_in_segtrain(mmseg_configs, tmp_path):

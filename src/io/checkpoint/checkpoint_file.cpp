@@ -95,6 +95,7 @@ c10::IValue unpickle(const std::string& bytes, const std::string& file) {
     // What torch::jit::readArchiveAndTensors does for torch.save's layout (data.pkl, data/<key>),
     // on the pickle with Python's OrderedDicts made plain (ordered_dicts.h).
     const std::string pickle = plain_dicts(static_cast<const char*>(record.get()), record_size);
+    check_pickle_lengths(pickle.data(), pickle.size(), file);  // the rewrite's output, too
     std::size_t read = 0;
     torch::jit::Unpickler unpickler(
         [&](char* buffer, std::size_t length) {

@@ -73,8 +73,10 @@ c10::IValue named_optimizer_state(const c10::IValue& state, const std::vector<st
   const IValueAccess root(state, file, "optimizer");
   const auto groups = root.at("param_groups");
   if (!groups.value().isList()) throw groups.fail("expected a list");
-  const Dict saved = root.at("state").dict();
+  const auto saved_state = root.at("state");
+  const Dict saved = saved_state.dict();
   auto out = make_dict(), per_param = make_dict();
+  std::string saved_type;  // torch's layout does not say; the state's keys do
   std::size_t position = 0;
   for (const auto& group : groups.value().toListRef()) {
     const IValueAccess params = IValueAccess(group, file, "optimizer.param_groups").at("params");
@@ -85,8 +87,11 @@ c10::IValue named_optimizer_state(const c10::IValue& state, const std::vector<st
                           std::to_string(parameter_order.size()) + ")");
       const std::string& name = parameter_order[position++];
       if (!id.isInt() || !saved.contains(id)) continue;  // no state yet (a parameter without gradients)
+      const Dict entry = IValueAccess(saved.at(id), file, "optimizer.state." + std::to_string(id.toInt())).dict();
+      if (entry.contains("momentum_buffer")) saved_type = "SGD";
+      if (entry.contains("exp_avg")) saved_type = "AdamW";
       auto s = make_dict();
-      for (const auto& e : saved.at(id).toGenericDict()) {
+      for (const auto& e : entry) {
         // torch >= 1.12 keeps AdamW's step as a 0-d tensor
         const bool step = e.key().isString() && e.key().toStringRef() == "step" && e.value().isTensor();
         s.insert(e.key(), step ? c10::IValue(static_cast<int64_t>(e.value().toTensor().item<double>())) : e.value());
@@ -94,7 +99,10 @@ c10::IValue named_optimizer_state(const c10::IValue& state, const std::vector<st
       per_param.insert(name, s);
     }
   }
-  out.insert("type", type);
+  if (position != parameter_order.size())
+    throw groups.fail("names " + std::to_string(position) + " parameters, the checkpoint's state_dict " +
+                      std::to_string(parameter_order.size()));
+  out.insert("type", saved_type.empty() ? type : saved_type);
   out.insert("state", per_param);
   return out;
 }

@@ -80,6 +80,10 @@ std::string plain_dicts(const char* data, std::size_t size) {
         if (stack.size() >= 2 && stack[stack.size() - 2].kind == Kind::OrderedDict) {
           // restore_type_tag((dict, T, state)): the dict, its state dropped.
           const Entry dict = stack[stack.size() - 2];
+          // The insertions shift what starts after the dict; only the stack above it records such
+          // starts, and BUILD pops that, but an open MARK would keep a stale one: not rewritten
+          // (torch then reports the file it cannot read).
+          if (!mark_starts.empty() && mark_starts.back() > dict.start) return std::string(bytes);
           const std::size_t state_start = stack.back().start;
           out.insert(state_start, unicode(kDictType));
           out.insert(dict.start, std::string("c").append(kRestoreTypeTag));
@@ -88,6 +92,8 @@ std::string plain_dicts(const char* data, std::size_t size) {
           continue;
         }
         pop(1);
+        break;
+      case 'p':  // PUT (protocol 0): no stack effect
         break;
       case 'q': case 'r': case 0x94:  // BINPUT, LONG_BINPUT, MEMOIZE
         if (!stack.empty() && op->code != 0x94) memo[little_endian(data + op->arg, op->code == 'q' ? 1 : 4)] = stack.back().kind;
@@ -123,7 +129,7 @@ std::string plain_dicts(const char* data, std::size_t size) {
         if ((op->code == 0x85 || op->code == 'Q') && !stack.empty()) stack.back().kind = Kind::Other;
         break;
       case '2':  // DUP
-        if (!stack.empty()) stack.push_back(stack.back());
+        if (!stack.empty()) stack.push_back({at, stack.back().kind});
         break;
       default:  // every other opcode pushes one value
         stack.push_back({at, Kind::Other});

@@ -4,6 +4,8 @@ reference environment (scripts/setup.sh, requirements-reference.txt) with MMSeg'
   mmseg_side.py eval CONFIG.py CHECKPOINT     init_segmentor loads the checkpoint (its keys and
                                               shapes must equal the model's); MMSeg's test loop and
                                               dataset.evaluate give the metrics, printed as JSON
+  mmseg_side.py configs CONFIG.py ...         MMCV's Config.fromfile of each (its _base_ merge), as
+                                              JSON {path: tree}
   mmseg_side.py train CONFIG.py OUT.pth ITERS MMSeg's model trained ITERS steps by MMSeg's own
                                               train_step and SGD, saved by MMCV's save_checkpoint
                                               with the meta MMSeg's train_segmentor gives it
@@ -49,6 +51,12 @@ def evaluate(config, checkpoint):
     print(json.dumps({"mismatched_keys": mismatched, "metrics": {k: float(v) for k, v in metrics.items()}}))
 
 
+def configs(*paths):
+    import mmcv
+
+    print(json.dumps({p: mmcv.Config.fromfile(p)._cfg_dict.to_dict() for p in paths}))
+
+
 def train(config, out, iters):
     import mmcv
     import mmseg
@@ -78,8 +86,10 @@ def train(config, out, iters):
             done += 1
             if done == iters:
                 break
+    # train_segmentor's meta, and IterBasedRunner's: its CheckpointHook saves iter_N.pth in
+    # after_train_iter, before the runner counts the N-th iteration, so meta.iter is N - 1.
     meta = dict(mmseg_version=f"{mmseg.__version__}", config=cfg.pretty_text, CLASSES=dataset.CLASSES,
-                PALETTE=dataset.PALETTE, epoch=1, iter=done)  # train_segmentor's and IterBasedRunner's
+                PALETTE=dataset.PALETTE, epoch=1, iter=done - 1)
     save_checkpoint(model, out, optimizer=optimizer, meta=meta)
     print(json.dumps({"iter": done, "last_loss": float(outputs["loss"])}))
 
@@ -90,6 +100,8 @@ if __name__ == "__main__":
     command, args = sys.argv[1], sys.argv[2:]
     if command == "eval":
         evaluate(*args)
+    elif command == "configs":
+        configs(*args)
     elif command == "train":
         train(args[0], args[1], int(args[2]))
     else:

@@ -26,8 +26,8 @@ void load_optimizer_state(torch::optim::Optimizer& optimizer, const std::string&
 // registration order across the groups.
 bool is_torch_optimizer_state(const c10::IValue& state);
 // That state in the layout above: `parameter_order` names the saved model's parameters in
-// registration order (a saved state_dict's keys that are parameters), `type` is the config's
-// optimizer (torch's layout does not record it).
+// registration order (a saved state_dict's keys that are parameters); the type is read from the
+// state's keys (momentum_buffer: SGD, exp_avg: AdamW), else `type`, the config's.
 c10::IValue named_optimizer_state(const c10::IValue& state, const std::vector<std::string>& parameter_order,
                                   const std::string& type, const std::string& file);
 
