@@ -50,13 +50,16 @@ cores="$(nproc)"
 per_rank=$(( cores / gpus )); [ "$per_rank" -ge 1 ] || per_rank=1
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-$per_rank}"
 mpirun_args=(-np "$((gpus * nnodes))" -x OMP_NUM_THREADS)
+# Several nodes: GPUS ranks on each node of the hostfile.
+map_by=slot
 if [ "$nnodes" -gt 1 ]; then
-  mpirun_args+=(--hostfile "$HOSTFILE" --map-by "ppr:$gpus:node")
+  mpirun_args+=(--hostfile "$HOSTFILE")
+  map_by="ppr:$gpus:node"
 fi
 # Open MPI's default binds each rank to one core (or socket), which starves torch's threads.
 case "${DIST_BIND:-none}" in
-  none) mpirun_args+=(--bind-to none) ;;
-  core) mpirun_args+=(--map-by "slot:PE=$per_rank" --bind-to core) ;;
+  none) [ "$map_by" = slot ] || mpirun_args+=(--map-by "$map_by"); mpirun_args+=(--bind-to none) ;;
+  core) mpirun_args+=(--map-by "$map_by:PE=$per_rank" --bind-to core) ;;
   *) echo "$0: DIST_BIND must be none or core, got '$DIST_BIND'" >&2; exit 2 ;;
 esac
 # More ranks than cores (CPU runs on a small machine): allowed, not an error.

@@ -4,11 +4,12 @@
 
 #include <cerrno>  // program_invocation_short_name (glibc)
 
-#include <iostream>
 #include <map>
 #include <mutex>
 #include <thread>
 
+#include "segtrain/core/host_name.h"
+#include "segtrain/core/stderr_line.h"
 #include "segtrain/dist/world.h"
 
 namespace segtrain::dist {
@@ -37,17 +38,13 @@ Watch& watch() {
   return *w;
 }
 
-std::string host_name() {
-  char name[256] = {};
-  return ::gethostname(name, sizeof name - 1) == 0 ? name : "?";
-}
-
 [[noreturn]] void end_job(const World& world, const Wait& wait, std::chrono::seconds waited, const std::string& context,
                           std::chrono::seconds timeout) {
-  std::cerr << "[rank " << world.rank() << " on " << host_name() << "] " << program_invocation_short_name
-            << ": error: " << context << ": waited "
-            << waited.count() << " s in " << wait.name << " (dist_params.timeout: " << timeout.count()
-            << " s); another rank did not arrive (stopped, hung or dead): ending the job" << std::endl;
+  write_stderr_line("[rank " + std::to_string(world.rank()) + " on " + host_name() + "] " +
+                    program_invocation_short_name + ": error: " + context + ": waited " +
+                    std::to_string(waited.count()) + " s in " + wait.name + " (dist_params.timeout: " +
+                    std::to_string(timeout.count()) +
+                    " s); another rank did not arrive (stopped, hung or dead): ending the job");
   world.abort(1);
 }
 

@@ -8,6 +8,7 @@
 #include "segtrain/core/error.h"
 #include "segtrain/dist/collective_watchdog.h"
 #include "segtrain/dist/world.h"
+#include "mpi_half_ops.h"
 #include "world_comm.h"
 
 namespace segtrain::dist {
@@ -33,7 +34,7 @@ MPI_Datatype mpi_type(at::ScalarType t) {
     case at::kByte: return MPI_UINT8_T;
     case at::kBool: return MPI_C_BOOL;
     case at::kHalf:
-    case at::kBFloat16: return MPI_UINT16_T;  // bits only: reductions go through float32
+    case at::kBFloat16: return MPI_UINT16_T;  // bits only: reduced by mpi_half_ops.h
     default: throw runtime_error("MPI", std::string("unsupported dtype ") + c10::toString(t));
   }
 }
@@ -60,14 +61,11 @@ class MpiWork : public Work {
 };
 
 void allreduce_now(MPI_Comm comm, at::Tensor& t, ReduceOp op, int size) {
-  if (is_half(t.scalar_type())) {  // MPI cannot add half floats: reduce in float32
-    at::Tensor wide = t.to(at::kFloat);
-    allreduce_now(comm, wide, op, size);
-    t.copy_(wide);
-    return;
-  }
   at::Tensor buf = t.is_contiguous() ? t : t.contiguous();
-  const MPI_Op mpi_op = op == ReduceOp::Max ? MPI_MAX : MPI_SUM;
+  // 16-bit floats travel as 16 bits and are added by an operation of ours (mpi_half_ops.h).
+  const MPI_Op mpi_op = is_half(buf.scalar_type()) ? half_precision_op(buf.scalar_type(), op == ReduceOp::Max)
+                        : op == ReduceOp::Max      ? MPI_MAX
+                                                   : MPI_SUM;
   auto* bytes = static_cast<char*>(buf.data_ptr());
   for (int64_t start = 0; start < buf.numel(); start += kMaxCount) {
     int count = static_cast<int>(std::min(kMaxCount, buf.numel() - start));

@@ -9,12 +9,12 @@
 #include <nccl.h>
 
 #include <atomic>
-#include <iostream>
 #include <list>
 #include <mutex>
 #include <thread>
 
 #include "segtrain/core/error.h"
+#include "segtrain/core/stderr_line.h"
 #include "segtrain/dist/collective_watchdog.h"
 #include "segtrain/dist/world.h"
 #include "world_comm.h"
@@ -76,7 +76,7 @@ struct NcclCommunicator::State {
   explicit State(c10::cuda::CUDAStream s) : stream(s) {}
 
   [[noreturn]] void fail(const std::string& why) {
-    std::cerr << "[rank " << rank << "] segtrain: error: NCCL: " << why << "; aborting the job" << std::endl;
+    write_stderr_line("[rank " + std::to_string(rank) + "] segtrain: error: NCCL: " + why + "; aborting the job");
     exit_anyway_after(std::chrono::seconds(30));
     ncclCommAbort(comm);
     MPI_Abort(MPI_COMM_WORLD, 1);

@@ -19,6 +19,7 @@ struct Bucket {
   std::vector<std::size_t> params;  // indices into Impl::params
   std::vector<int64_t> offsets;     // element offset of each in `buffer`
   at::Tensor buffer;                // flat: where gradients meet the communicator
+  at::Tensor wire;                  // with compress_to: what travels, 16 bits per element
   std::size_t pending = 0;          // gradients still missing this iteration
   std::shared_ptr<Work> work;
 };
@@ -119,9 +120,21 @@ struct Reducer::Impl : std::enable_shared_from_this<Reducer::Impl> {
     while (next_to_launch < buckets.size() && buckets[next_to_launch].pending == 0) {
       Bucket& b = buckets[next_to_launch];
       timeline.bucket_launched[next_to_launch] = Clock::now();
-      b.work = comm->allreduce_async(b.buffer, ReduceOp::Avg);
+      if (compresses(b)) {
+        // Divided first, so that the 16-bit sum of the ranks' shares cannot overflow where the
+        // float32 gradients would not.
+        b.wire = b.buffer.div(comm->size()).to(*options.compress_to);
+        b.work = comm->allreduce_async(b.wire, ReduceOp::Sum);
+      } else {
+        b.work = comm->allreduce_async(b.buffer, ReduceOp::Avg);
+      }
       ++next_to_launch;
     }
+  }
+
+  bool compresses(const Bucket& b) const {
+    return options.compress_to && b.buffer.scalar_type() != *options.compress_to &&
+           at::isFloatingType(b.buffer.scalar_type()) && b.buffer.element_size() > 2;
   }
 
   // DDP's rule with find_unused_parameters: a parameter unused on this rank counts as zero in
@@ -154,8 +167,13 @@ struct Reducer::Impl : std::enable_shared_from_this<Reducer::Impl> {
     }
     launch_ready();
     for (std::size_t bi = 0; bi < buckets.size(); ++bi) {
-      buckets[bi].work->wait();
-      timeline.bucket_started[bi] = buckets[bi].work->started_at();
+      Bucket& b = buckets[bi];
+      b.work->wait();
+      timeline.bucket_started[bi] = b.work->started_at();
+      if (b.wire.defined()) {
+        b.buffer.copy_(b.wire);
+        b.wire.reset();
+      }
     }
     timeline.synchronized = Clock::now();
     const std::vector<bool> used = used_by_any_rank(unused);
@@ -219,6 +237,9 @@ Reducer::Reducer(std::vector<std::pair<std::string, at::Tensor>> params, std::sh
   // parameters), and SyncBN's backward collectives must not meet the buckets out of order.
   impl_->comm = comm->duplicate();
   impl_->options = options;
+  if (options.compress_to && *options.compress_to != at::kHalf && *options.compress_to != at::kBFloat16)
+    throw runtime_error("Reducer", std::string("gradients compress to Half or BFloat16, not ") +
+                                       c10::toString(*options.compress_to));
   for (auto& [name, p] : params) {
     if (!p.requires_grad()) continue;
     impl_->names.push_back(name);

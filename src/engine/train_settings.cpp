@@ -78,6 +78,17 @@ TrainSettings read_train_settings(const config::Config& cfg, const TrainOptions&
   // MMSeg's default_runtime sets cudnn_benchmark: True; --deterministic turns it off.
   s.cudnn_benchmark = cfg.get<bool>("cudnn_benchmark", false) && !options.deterministic;
   s.find_unused_parameters = cfg.get<bool>("find_unused_parameters", false);
+  // DDP's name and default: the gradient buckets' size in MiB (the first bucket stays at 1 MiB).
+  s.bucket_cap_mb = cfg.get<double>("bucket_cap_mb", 25.0);
+  if (!(s.bucket_cap_mb > 0 && s.bucket_cap_mb <= 4096))
+    throw cfg.at("bucket_cap_mb").error("must be a size in MiB above 0 and at most 4096");
+  // DDP's communication hooks that send gradients in 16 bits (register_comm_hook's
+  // fp16_compress_hook and bf16_compress_hook), by name.
+  if (cfg.has("comm_hook") && !cfg.at("comm_hook").is_null()) {
+    s.comm_hook = cfg.get<std::string>("comm_hook");
+    if (s.comm_hook != "fp16_compress" && s.comm_hook != "bf16_compress")
+      throw cfg.at("comm_hook").error("is '" + s.comm_hook + "'; expected fp16_compress or bf16_compress (DDP's hooks), or null");
+  }
   s.seed = options.seed;
   if (!s.seed)
     if (auto seed = cfg.get_optional<int64_t>("seed")) s.seed = static_cast<uint64_t>(*seed);

@@ -8,6 +8,8 @@
 #include <random>
 
 #include "segtrain/core/logging.h"
+#include "segtrain/dist/rank_placement.h"
+#include "segtrain/dist/shared_folder.h"
 #include "segtrain/engine/environment.h"
 #include "segtrain/engine/hooks/checkpoint_hook.h"
 #include "segtrain/engine/hooks/logger_hook.h"
@@ -76,9 +78,14 @@ Trainer::Trainer(const TrainOptions& options, dist::World& world)
     std::vector<std::pair<std::string, at::Tensor>> named;
     for (const auto& item : parts_.model->named_parameters()) named.emplace_back(item.key(), item.value());
     reducer_ = std::make_unique<dist::Reducer>(named, parts_.comm, dist::ReducerOptions{
-        .find_unused_parameters = settings_.find_unused_parameters});
+        .bucket_bytes = static_cast<int64_t>(settings_.bucket_cap_mb * (1 << 20)),
+        .find_unused_parameters = settings_.find_unused_parameters,
+        .compress_to = settings_.comm_hook == "fp16_compress"   ? std::optional<at::ScalarType>(at::kHalf)
+                       : settings_.comm_hook == "bf16_compress" ? std::optional<at::ScalarType>(at::kBFloat16)
+                                                                : std::nullopt});
     log::info(c10::str("gradients averaged over ", parts_.comm->size(), " rank(s) by ", parts_.comm->backend(),
-                       " in ", reducer_->bucket_names().size(), " bucket(s)"));
+                       " in ", reducer_->bucket_names().size(), " bucket(s)",
+                       settings_.comm_hook.empty() ? "" : ", sent in 16 bits (comm_hook: " + settings_.comm_hook + ")"));
   }
   const int workers = std::max(1, data_cfg_.workers_per_gpu);
   data::TrainSampler sampler(train_set_->size(), world_.rank(), world_.size(), seed_);
@@ -108,6 +115,8 @@ void Trainer::open_work_dir() {
     records_.add(&*json_log_);
     if (settings_.tensorboard_dir) records_.add(&tensorboard_log_.emplace(*settings_.tensorboard_dir));
   });
+  dist::check_shared_by_all_nodes(world_, settings_.work_dir);
+  const std::string placement = dist::describe_rank_placement(world_, parts_.device);
   nlohmann::json meta{{"exp_name", cfg_.filename().filename().string()}, {"config", cfg_.dump()},
                       {"seed", seed_}, {"world_size", world_.size()}, {"num_nodes", world_.num_nodes()},
                       {"deterministic", settings_.deterministic}};
@@ -122,6 +131,7 @@ void Trainer::open_work_dir() {
   log::info("Environment info:" + env_info);
   log::info(c10::str("Distributed training: ", world_.size(), " ranks on ", world_.num_nodes(),
                      " node(s), device of rank 0: ", parts_.device));
+  if (world_.size() > 1) log::info("Ranks by node:\n" + placement);
   log::info("Config:\n" + cfg_.dump());
   for (const auto& w : loaded_.warnings) log::warn(w);
   log::info(c10::str("Set random seed to ", seed_, ", deterministic: ", settings_.deterministic ? "True" : "False"));

@@ -1,14 +1,14 @@
 #include "segtrain/tools/run_main.h"
 
 #include <c10/util/Exception.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <iostream>
 #include <thread>
 
 #include "segtrain/core/env_vars.h"
 #include "segtrain/core/error.h"
+#include "segtrain/core/host_name.h"
+#include "segtrain/core/stderr_line.h"
 #include "segtrain/dist/world.h"
 #include "segtrain/engine/preempted.h"
 
@@ -16,12 +16,6 @@ namespace segtrain::tools {
 namespace {
 
 constexpr auto kQuietForRankZero = std::chrono::seconds(2);
-
-std::string host_name() {
-  char name[256] = {};
-  if (::gethostname(name, sizeof name - 1) != 0) return "?";
-  return name;
-}
 
 // Before MPI starts only the flags can be wrong, the same on every rank: rank 0 speaks for all,
 // and every rank leaves (MPI never started, so no one waits). Once the world exists, a failure
@@ -33,16 +27,15 @@ int fail(const std::string& program, const std::string& message, int exit_code, 
   if (world == nullptr) {
     const int rank = env::launcher_rank();  // MPI's rank, known before MPI starts
     if (rank == 0 || !same_on_every_rank)
-      std::cerr << (rank == 0 ? "" : "[rank " + std::to_string(rank) + "] ") << program << ": error: " << message
-                << std::endl;
+      write_stderr_line((rank == 0 ? "" : "[rank " + std::to_string(rank) + "] ") + program + ": error: " + message);
     return exit_code;
   }
   const bool others_wait = world->size() > 1 && !world->every_rank_knows_of_a_failure();
   // A user error (config, flags, files) is most often every rank's: give rank 0, failing the
   // same way, time to report it once and end the job before this rank says it again.
   if (others_wait && same_on_every_rank && world->rank() != 0) std::this_thread::sleep_for(kQuietForRankZero);
-  if (world->size() > 1) std::cerr << "[rank " << world->rank() << " on " << host_name() << "] ";
-  std::cerr << program << ": error: " << message << std::endl;
+  write_stderr_line((world->size() > 1 ? "[rank " + std::to_string(world->rank()) + " on " + host_name() + "] " : "") + program +
+      ": error: " + message);
   if (others_wait) world->abort(exit_code);
   return exit_code;
 }

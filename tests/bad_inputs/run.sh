@@ -5,4 +5,6 @@ set -eu
 export SEGTRAIN_BIN="$(realpath "$1")" SEGTEST_BIN="$(realpath "$2")"
 shift 2
 cd "$(dirname "$0")/../.."
-exec ./scripts/py -m pytest -q -p no:cacheprovider tests/bad_inputs "$@"
+# Two workers (pytest-xdist): each case is a program start that fails, and each worker makes its
+# own finished run to guard.
+exec ./scripts/py -m pytest -q -p no:cacheprovider -n 2 tests/bad_inputs "$@"

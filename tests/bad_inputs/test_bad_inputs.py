@@ -178,6 +178,8 @@ CASES = [
          2, "crop_sise"),
     Case("save_best_metric", lambda b: b.train(options=["evaluation.save_best=mDice"]), 2, "evaluation.save_best"),
     Case("bn_momentum", lambda b: b.train(options=["model.backbone.norm_cfg.momentum=2"]), 2, "momentum"),
+    Case("bucket_cap_mb", lambda b: b.train(options=["bucket_cap_mb=0"]), 2, "bucket_cap_mb"),
+    Case("comm_hook", lambda b: b.train(options=["comm_hook=fp8_compress"]), 2, "key 'comm_hook'"),
     Case("collective_timeout", lambda b: b.train(options=["dist_params.timeout=0"]), 2, "dist_params.timeout"),
     Case("num_classes", lambda b: b.train(options=["model.decode_head.num_classes=5"]),
          2, "model.decode_head.num_classes"),

@@ -254,3 +254,43 @@ TEST(Reducer, NoSyncAccumulatesThenReducesTheSum) {
     EXPECT_TRUE(torch::allclose(got[item.key()].grad(), g, 1e-5, 1e-6)) << item.key();
   }
 }
+
+// compress_to (config comm_hook: fp16_compress / bf16_compress): each gradient is the ranks'
+// average to 16-bit precision, and holds 16-bit values only (what travelled).
+TEST(Reducer, CompressedGradientsAreTheAverageIn16Bits) {
+  auto comm = cpu_comm();
+  for (const auto dtype : {at::kHalf, at::kBFloat16}) {
+    torch::manual_seed(0);
+    Net model(comm, 2, 8);
+    torch::manual_seed(0);
+    Net local(comm, 2, 8);  // same weights, no reducer: the float32 reference
+    dist::Reducer reducer(named(*model), comm, {.compress_to = dtype});
+    torch::manual_seed(20 + comm->rank());
+    const auto x = torch::randn({kLocalBatch, 3, kSize, kSize});
+    model->forward(x).pow(2).mean().backward();
+    local->forward(x).pow(2).mean().backward();
+    // A float16 share keeps 11 significant bits, a bfloat16 one 8; the sum rounds once per rank.
+    const double tolerance = (dtype == at::kHalf ? 1e-3 : 8e-3) * comm->size();
+    auto got = model->named_parameters();
+    for (const auto& item : local->named_parameters()) {
+      auto want = item.value().grad().clone();
+      comm->allreduce(want, dist::ReduceOp::Avg);
+      const auto& g = got[item.key()].grad();
+      EXPECT_TRUE(g.equal(g.to(dtype).to(at::kFloat))) << c10::toString(dtype) << " " << item.key();
+      // Rounding is relative to the shares (gradient / ranks), which can be far larger than their
+      // average: the biases before BatchNorm get shares that cancel out. The floor: near 0
+      // float16 is subnormal (steps of 6e-8), and the error absolute.
+      auto share = (item.value().grad().abs().max() / comm->size()).reshape({1});
+      comm->allreduce(share, dist::ReduceOp::Max);
+      const double scale = std::max({1e-4, want.abs().max().item<double>(), share.item<double>()});
+      EXPECT_LE((g - want).abs().max().item<double>(), tolerance * scale) << c10::toString(dtype) << " " << item.key();
+    }
+  }
+}
+
+TEST(Reducer, CompressionToAWideTypeIsRefused) {
+  auto comm = cpu_comm();
+  torch::manual_seed(0);
+  Net model(comm, 1, 4);
+  EXPECT_THROW(dist::Reducer(named(*model), comm, {.compress_to = at::kDouble}), std::exception);
+}

@@ -153,6 +153,15 @@ check "the precision is logged" grep -q 'precision: bf16 autocast' "$T"/bf16/*.l
 check "bf16 losses follow float32's" losses_follow bf16 12 0.05 0 0.02 decreasing
 expect_exit 0 "one rank, channels_last" -- "${ONE[@]}" channels_last=True --work-dir "$T/nhwc"
 check "channels_last losses follow float32's" losses_follow nhwc 12 0.05 0 0.02 decreasing
+# Gradients sent in 16 bits (comm_hook, DDP's fp16_compress_hook) in 1 MiB buckets (bucket_cap_mb):
+# more buckets than the default 25 MiB gives, and float16's rounding of the average only.
+expect_exit 0 "one rank, collectives on, fp16_compress, 1 MiB buckets" -- "${ONE[@]}" \
+  dist_params.collectives_on_one_rank=true comm_hook=fp16_compress bucket_cap_mb=1 --work-dir "$T/fp16_comm"
+buckets_in() { sed -n 's/.*gradients averaged over 1 rank(s) by mpi in \([0-9]*\) bucket(s).*/\1/p' "$T"/$1/*.log; }
+check "bucket_cap_mb=1 makes more buckets ($(buckets_in fp16_comm) vs $(buckets_in forced))" \
+  test "$(buckets_in fp16_comm)" -gt "$(buckets_in forced)"
+check "the log says the gradients travel in 16 bits" grep -q 'sent in 16 bits (comm_hook: fp16_compress)' "$T"/fp16_comm/*.log
+check "fp16-compressed losses follow float32's" losses_follow fp16_comm 12 0.05 0 0.02 decreasing
 
 # model.pretrained: the backbone starts from the file's backbone part (here a whole segtrain
 # checkpoint, as MMCV takes an MMSeg one); with lr 0 its convolutions are still the file's after

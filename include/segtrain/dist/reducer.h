@@ -17,10 +17,12 @@
 //    collectives, so the other ranks are not left waiting).
 //  - `no_sync()` accumulates micro-batch gradients locally; the next synchronized backward
 //    reduces the accumulated sum.
+//  - `compress_to` (config `comm_hook`): gradients communicated in 16 bits.
 #include <ATen/core/Tensor.h>
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,6 +37,10 @@ struct ReducerOptions {
   int64_t first_bucket_bytes = 1 << 20;
   int64_t bucket_bytes = 25 << 20;
   bool find_unused_parameters = false;
+  // kHalf or kBFloat16: buckets travel in that dtype (DDP's fp16_compress_hook and
+  // bf16_compress_hook): each rank's share (gradient / ranks) is rounded to 16 bits, summed in
+  // 16 bits, and widened back into the bucket. Half the bytes for a rounded average.
+  std::optional<at::ScalarType> compress_to = std::nullopt;
 };
 
 // What the last synchronized backward did and when (for tests and the benchmark).

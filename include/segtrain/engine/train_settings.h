@@ -3,7 +3,8 @@
 // anything runs (MMSeg's tools/train.py reads the same keys):
 //   runner.max_iters, lr_config, log_config.{interval, hooks}, optimizer_config.grad_clip.max_norm,
 //   checkpoint_config.{interval, max_keep_ckpts, save_optimizer} (else runner's),
-//   evaluation.{interval, save_best}, cudnn_benchmark, find_unused_parameters, seed, work_dir,
+//   evaluation.{interval, save_best}, cudnn_benchmark, find_unused_parameters, bucket_cap_mb, comm_hook,
+//   seed, work_dir,
 //   load_from and resume_from (the flags win over the config).
 #include <cstdint>
 #include <filesystem>
@@ -33,6 +34,8 @@ struct TrainSettings {
   bool cudnn_benchmark = false;       // off with --deterministic, as MMCV does
   bool deterministic = false;
   bool find_unused_parameters = false;
+  double bucket_cap_mb = 25;          // the reducer's bucket size (DDP's bucket_cap_mb)
+  std::string comm_hook;              // "", "fp16_compress" or "bf16_compress" (DDP's hooks)
   std::optional<uint64_t> seed;       // --seed, else the config's; none: drawn on rank 0
   std::optional<std::filesystem::path> load_from, resume_from;  // checked to exist
   bool auto_resume = false;
