@@ -44,13 +44,15 @@ def hierarchical(size, gpus, per_node, net_alpha, net_bandwidth, nvlink_alpha, n
 
 
 def buckets_of(tensor_bytes, bucket_bytes, first_bucket_bytes=MIB):
-    """The reducer's buckets (src/dist/reducer.cpp): tensors in backward order, the first bucket
-    up to 1 MiB, the others up to bucket_bytes; a tensor never split."""
-    buckets, current, cap = [], 0, first_bucket_bytes
+    """The reducer's buckets (src/dist/reducer.cpp's build_buckets): tensors in backward order,
+    whole; a bucket takes tensors until it holds at least its cap (1 MiB for the first, then
+    bucket_bytes), so the tensor that crosses the cap is still in it."""
+    buckets, current = [], 0
     for size in tensor_bytes:
-        if current and current + size > cap:
+        cap = first_bucket_bytes if not buckets else bucket_bytes
+        if current >= cap:
             buckets.append(current)
-            current, cap = 0, bucket_bytes
+            current = 0
         current += size
     return buckets + [current] if current else buckets
 

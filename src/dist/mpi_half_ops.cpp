@@ -3,7 +3,7 @@
 #include <c10/util/BFloat16.h>
 #include <c10/util/Half.h>
 
-#include <algorithm>
+#include <cmath>
 
 #include "segtrain/core/error.h"
 
@@ -16,7 +16,8 @@ void reduce(void* in, void* inout, int* len, MPI_Datatype*) {
   auto* b = static_cast<Half*>(inout);
   for (int i = 0; i < *len; ++i) {
     const float x = static_cast<float>(a[i]), y = static_cast<float>(b[i]);
-    b[i] = Half(kMax ? std::max(x, y) : x + y);
+    // The larger one, or NaN if either is (the same answer whichever rank's value comes first).
+    b[i] = Half(kMax ? (std::isnan(x) || x > y ? x : y) : x + y);
   }
 }
 

@@ -3,14 +3,16 @@
 #include <mpi.h>
 
 #include <array>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <random>
 #include <string>
+#include <thread>
 
 #include "segtrain/core/error.h"
-#include "segtrain/dist/collective_watchdog.h"
 #include "segtrain/core/host_name.h"
+#include "segtrain/dist/collective_watchdog.h"
 #include "world_comm.h"
 
 namespace segtrain::dist {
@@ -28,11 +30,17 @@ void check_shared_by_all_nodes(const World& world, const fs::path& dir) {
   });
 
   // The first rank of each node looks; the highest rank whose node is blind names it to all.
+  // Looked for a few times: a network filesystem may answer from a cache made before the file
+  // existed for up to a few seconds (NFS's attribute cache).
   bool seen = true;
   if (world.local_rank() == 0 && !world.is_main()) {
-    std::ifstream in(marker);
-    uint64_t read = 0;
-    seen = static_cast<bool>(in >> read) && read == token;
+    seen = false;
+    for (int attempt = 0; attempt < 10 && !seen; ++attempt) {
+      if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      std::ifstream in(marker);
+      uint64_t read = 0;
+      seen = static_cast<bool>(in >> read) && read == token;
+    }
   }
   int blind_rank = seen ? -1 : world.rank();
   {

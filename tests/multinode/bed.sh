@@ -11,7 +11,7 @@
 #        bed.sh exec DIR NODE CMD...     # runs CMD on NODE (node1, node2, ...)
 #        bed.sh shape DIR RATE|none      # reshapes the links of a running bed
 # Needs root (CI has it), iproute2's ip and tc, util-linux's unshare and nsenter.
-set -eu
+set -eEu   # -E: the ERR trap of `start` also fires in the functions it calls
 
 usage() { echo "usage: $0 start DIR NODES [RATE] | stop DIR | exec DIR NODE CMD... | shape DIR RATE|none" >&2; exit 2; }
 [ $# -ge 2 ] || usage

@@ -5,8 +5,20 @@
 T="$(mktemp -d)"
 BED="$T/bed"
 # Daemons of a Slurm cluster on the bed ($T/cluster) first, then the bed, then what is left.
-trap 'tests/slurm/cluster.sh stop "$T/cluster"; tests/multinode/bed.sh stop "$BED"; pkill -KILL -f "$T/" 2>/dev/null; rm -rf "$T"' EXIT
+cleanup() {
+  "$ROOT/tests/slurm/cluster.sh" stop "$T/cluster"
+  "$ROOT/tests/multinode/bed.sh" stop "$BED"
+  pkill -KILL -f "$T/" 2>/dev/null
+  rm -rf "$T"
+}
+ROOT="$PWD"
+trap cleanup EXIT
 trap 'exit 1' INT TERM
+# A test killed before its trap can run (meson's timeout: SIGTERM, then SIGKILL to the test's
+# process group) is cleaned up by a watcher in a session of its own, once the test is gone.
+T="$T" BED="$BED" ROOT="$ROOT" setsid bash -c "$(declare -f cleanup)
+  while kill -0 $$ 2>/dev/null; do sleep 1; done
+  cleanup" </dev/null >/dev/null 2>&1 &
 tests/multinode/bed.sh start "$BED" 2 || { echo "FAIL: the bed did not start"; exit 1; }
 
 on_node() { local node="$1"; shift; tests/multinode/bed.sh exec "$BED" "$node" "$@"; }

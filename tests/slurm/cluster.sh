@@ -20,13 +20,19 @@
 set -eu
 
 usage() { echo "usage: $0 start DIR [BED] | stop DIR" >&2; exit 2; }
-action="$1"
 [ $# -ge 2 ] && [ $# -le 3 ] || usage
+action="$1"
 [ "$action" = start ] && mkdir -p "$2"
 [ -d "$2" ] || exit 0   # stop: nothing was started there
 dir="$(cd "$2" && pwd)"
 bed_script="$(cd "$(dirname "${BASH_SOURCE[0]}")/../multinode" && pwd)/bed.sh"
-[ "$action" = start ] && [ $# = 3 ] && echo "$(cd "$3" && pwd)" >"$dir/bed"
+if [ "$action" = start ]; then
+  rm -f "$dir/bed"
+  if [ $# = 3 ]; then
+    [ -s "$3/nodes" ] || { echo "cluster.sh: $3: no bed stands there (tests/multinode/bed.sh start)" >&2; exit 2; }
+    (cd "$3" && pwd) >"$dir/bed"
+  fi
+fi
 bed="$(cat "$dir/bed" 2>/dev/null || true)"
 # The nodes: this machine, or the bed's nodes; a command on the controller's node.
 nodes() { if [ -n "$bed" ]; then cat "$bed/nodes"; else hostname -s; fi; }

@@ -10,7 +10,7 @@
 namespace segtrain::dist {
 
 // Collective. Rank 0 leaves a marker file in `dir` (which it has made), and one rank of every
-// other node looks for it. Where a node does not see it, rank 0 throws a user error naming `dir`
+// other node looks for it (for up to 5 s). Where a node does not see it, rank 0 throws a user error naming `dir`
 // and a node that cannot see it, the others PeerFailed. Nothing to do on a job of one node. The
 // marker is removed again.
 void check_shared_by_all_nodes(const World& world, const std::filesystem::path& dir);
