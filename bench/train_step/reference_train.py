@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""The Python side of bench/train_step: a PyTorch DDP training loop over MMSeg's FCN (ResNetV1c-D8
-backbone + FCNHead + auxiliary FCNHead), defined here in torch.nn from MMSeg's architecture, not
-from segtrain's C++ (tests/models/parity_reference.py has no BasicBlock or FCNHead).
+"""The Python side of bench/train_step and bench/gpu_step: a PyTorch DDP training loop over MMSeg's
+FCN, PSPNet, DeepLabV3+ (ResNetV1c-D8 backbone) and UPerNet (ResNetV1c) with their auxiliary
+FCNHead, defined here in torch.nn from MMSeg's architecture, not from segtrain's C++
+(tests/models/parity_reference.py has no BasicBlock, FCNHead or these decode heads).
 
 Each iteration is what MMSeg's IterBasedRunner times as `time`, minus the data loading: zero_grad,
 forward (decode + 0.4 x auxiliary cross-entropy, ignore_index 255, pixel accuracy), backward (DDP
@@ -19,14 +20,14 @@ LOCAL_RANK), rendezvous at MASTER_ADDR (default 127.0.0.1):MASTER_PORT (default 
 CPU, NCCL on CUDA. Without a launcher: one rank.
 
 Usage:
-  reference_train.py [--arch fcn_r18|fcn_r50] [--device cpu|cuda] [--batch N] [--crop HxW]
+  reference_train.py [--arch ARCH] [--device cpu|cuda] [--batch N] [--crop HxW]
                      [--iters N] [--warmup N] [--norm syncbn|bn] [--threads N]
                      [--no-cudnn-benchmark] [--precision fp32|fp16|bf16] [--channels-last]
   fcn_r18: the demo config (configs/demo/fcn_r18-d8_64x64_2k_synthetic.yaml), 8 classes,
            defaults batch 4, crop 64x64.
-  fcn_r50: configs/_base_/models/fcn_r50-d8.yaml, 19 classes (Cityscapes), defaults batch 2,
-           crop 512x1024.
-Rank 0 prints one JSON line: median seconds per iteration (the mean of the ranks' medians),
+  fcn_r50, pspnet_r50, deeplabv3plus_r50, upernet_r50: configs/_base_/models/<arch>[-d8].yaml,
+           19 classes (Cityscapes), defaults batch 2, crop 512x1024.
+Rank 0 prints one JSON line (with the model's parameter count): median seconds per iteration (the mean of the ranks' medians),
 images/s over all ranks, peak memory, the largest over ranks, in MiB: on CUDA
 torch.cuda.max_memory_allocated over the timed iterations (peak_memory_mb; steady state) and
 since the start (peak_memory_mb_with_warmup, what MMSeg logs: with cudnn.benchmark it holds the
@@ -46,10 +47,15 @@ import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
 
+_CITYSCAPES = dict(depth=50, aux=(1024, 256), classes=19, batch=2, crop=(512, 1024), d8=True)
 ARCHS = {
-    # depth, (decode in, channels), (aux in, channels), classes, default batch, default crop
-    "fcn_r18": dict(depth=18, decode=(512, 64), aux=(256, 32), classes=8, batch=4, crop=(64, 64)),
-    "fcn_r50": dict(depth=50, decode=(2048, 512), aux=(1024, 256), classes=19, batch=2, crop=(512, 1024)),
+    # depth, head, (decode in, channels), (aux in, channels), classes, default batch and crop,
+    # d8: strides 1, 2, 1, 1 and dilations 1, 1, 2, 4 (else strides 1, 2, 2, 2, no dilation)
+    "fcn_r18": dict(depth=18, head="fcn", decode=(512, 64), aux=(256, 32), classes=8, batch=4, crop=(64, 64), d8=True),
+    "fcn_r50": dict(_CITYSCAPES, head="fcn", decode=(2048, 512)),
+    "pspnet_r50": dict(_CITYSCAPES, head="psp", decode=(2048, 512)),
+    "deeplabv3plus_r50": dict(_CITYSCAPES, head="sep_aspp", decode=(2048, 512)),
+    "upernet_r50": dict(_CITYSCAPES, head="uper", decode=((256, 512, 1024, 2048), 512), d8=False),
 }
 
 
@@ -113,8 +119,8 @@ def norm_layer(kind, device, world_size):
 
 
 # ---------------------------------------------------------------------------------------------
-# The model: MMSeg's ResNetV1c (deep stem, pytorch style, contract_dilation), D8
-# (strides 1, 2, 1, 1; dilations 1, 1, 2, 4), FCNHead.
+# The models: MMSeg's ResNetV1c (deep stem, pytorch style, contract_dilation), D8 (strides
+# 1, 2, 1, 1; dilations 1, 1, 2, 4) or not (strides 1, 2, 2, 2), and the decode heads.
 
 class BasicBlock(nn.Module):
     expansion = 1
@@ -152,8 +158,8 @@ class Bottleneck(nn.Module):
         return F.relu(out + (x if self.downsample is None else self.downsample(x)))
 
 
-class ResNetV1cD8(nn.Module):
-    def __init__(self, depth, norm, stem=64, base=64):
+class ResNetV1c(nn.Module):
+    def __init__(self, depth, norm, d8, stem=64, base=64):
         super().__init__()
         block, blocks = {18: (BasicBlock, (2, 2, 2, 2)), 50: (Bottleneck, (3, 4, 6, 3))}[depth]
         self.stem = nn.Sequential(
@@ -162,7 +168,8 @@ class ResNetV1cD8(nn.Module):
             nn.Conv2d(stem // 2, stem, 3, 1, 1, bias=False), norm(stem), nn.ReLU())
         inplanes = stem
         self.stages = nn.ModuleList()
-        for i, (n, stride, dilation) in enumerate(zip(blocks, (1, 2, 1, 1), (1, 1, 2, 4))):
+        strides, dilations = ((1, 2, 1, 1), (1, 1, 2, 4)) if d8 else ((1, 2, 2, 2), (1, 1, 1, 1))
+        for i, (n, stride, dilation) in enumerate(zip(blocks, strides, dilations)):
             planes = base * 2 ** i
             layers = []
             for b in range(n):
@@ -185,27 +192,42 @@ class ResNetV1cD8(nn.Module):
         return outs
 
 
-def conv_bn_relu(norm, cin, cout, k):
-    return nn.Sequential(nn.Conv2d(cin, cout, k, padding=k // 2, bias=False), norm(cout), nn.ReLU())
+def conv_bn_relu(norm, cin, cout, k, dilation=1, groups=1):
+    """MMCV's ConvModule with a norm: conv without bias, norm, ReLU."""
+    return nn.Sequential(nn.Conv2d(cin, cout, k, padding=dilation * (k // 2), dilation=dilation, groups=groups,
+                                   bias=False), norm(cout), nn.ReLU())
 
 
-class FCNHead(nn.Module):
-    def __init__(self, norm, cin, channels, classes, num_convs, concat_input, in_index, loss_weight):
+def separable(norm, cin, cout, dilation):
+    """MMCV's DepthwiseSeparableConvModule, 3x3: depthwise ConvModule, then pointwise ConvModule."""
+    return nn.Sequential(conv_bn_relu(norm, cin, cin, 3, dilation, groups=cin), conv_bn_relu(norm, cin, cout, 1))
+
+
+def resize(x, size):
+    return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+
+
+class PPM(nn.ModuleList):
+    """Pyramid pooling: each scale pooled, 1x1 ConvModule, resized back to the input's size."""
+
+    def __init__(self, norm, cin, channels, scales=(1, 2, 3, 6)):
+        super().__init__(nn.Sequential(nn.AdaptiveAvgPool2d(s), conv_bn_relu(norm, cin, channels, 1)) for s in scales)
+
+    def forward(self, x):
+        return [resize(m(x), x.shape[2:]) for m in self]
+
+
+class DecodeHead(nn.Module):
+    """MMSeg's BaseDecodeHead: features(), dropout, 1x1 conv_seg; cross-entropy on logits resized to the label."""
+
+    def __init__(self, channels, classes, loss_weight):
         super().__init__()
-        self.in_index, self.loss_weight = in_index, loss_weight
-        self.convs = nn.Sequential(*[conv_bn_relu(norm, cin if i == 0 else channels, channels, 3)
-                                     for i in range(num_convs)])
-        self.conv_cat = conv_bn_relu(norm, cin + channels, channels, 3) if concat_input else None
+        self.loss_weight = loss_weight
         self.dropout = nn.Dropout2d(0.1)
         self.conv_seg = nn.Conv2d(channels, classes, 1)
 
     def losses(self, feats, labels):
-        x = feats[self.in_index]
-        out = self.convs(x)
-        if self.conv_cat is not None:
-            out = self.conv_cat(torch.cat([x, out], 1))
-        logits = self.conv_seg(self.dropout(out))
-        logits = F.interpolate(logits, size=labels.shape[1:], mode="bilinear", align_corners=False)
+        logits = resize(self.conv_seg(self.dropout(self.features(feats))), labels.shape[1:])
         loss = F.cross_entropy(logits, labels, ignore_index=255, reduction="none").mean() * self.loss_weight
         with torch.no_grad():
             valid = labels != 255
@@ -213,12 +235,86 @@ class FCNHead(nn.Module):
         return loss, acc
 
 
-class FCN(nn.Module):
+class FCNHead(DecodeHead):
+    def __init__(self, norm, cin, channels, classes, num_convs, concat_input, in_index, loss_weight):
+        super().__init__(channels, classes, loss_weight)
+        self.in_index = in_index
+        self.convs = nn.Sequential(*[conv_bn_relu(norm, cin if i == 0 else channels, channels, 3)
+                                     for i in range(num_convs)])
+        self.conv_cat = conv_bn_relu(norm, cin + channels, channels, 3) if concat_input else None
+
+    def features(self, feats):
+        x = feats[self.in_index]
+        out = self.convs(x)
+        return out if self.conv_cat is None else self.conv_cat(torch.cat([x, out], 1))
+
+
+class PSPHead(DecodeHead):
+    def __init__(self, norm, cin, channels, classes):
+        super().__init__(channels, classes, 1.0)
+        self.ppm = PPM(norm, cin, channels)
+        self.bottleneck = conv_bn_relu(norm, cin + 4 * channels, channels, 3)
+
+    def features(self, feats):
+        x = feats[3]
+        return self.bottleneck(torch.cat([x] + self.ppm(x), 1))
+
+
+class SepASPPHead(DecodeHead):
+    """DeepLabV3+: image pooling + ASPP (1x1, then separable 3x3 at dilations 12, 24, 36), a 3x3
+    bottleneck, upsampled to stage 1 and joined with its 48-channel projection, two separable 3x3."""
+
+    def __init__(self, norm, cin, channels, classes, dilations=(1, 12, 24, 36), c1_in=256, c1_channels=48):
+        super().__init__(channels, classes, 1.0)
+        self.image_pool = nn.Sequential(nn.AdaptiveAvgPool2d(1), conv_bn_relu(norm, cin, channels, 1))
+        self.aspp = nn.ModuleList(conv_bn_relu(norm, cin, channels, 1) if d == 1 else separable(norm, cin, channels, d)
+                                  for d in dilations)
+        self.bottleneck = conv_bn_relu(norm, (len(dilations) + 1) * channels, channels, 3)
+        self.c1_bottleneck = conv_bn_relu(norm, c1_in, c1_channels, 1)
+        self.sep_bottleneck = nn.Sequential(separable(norm, channels + c1_channels, channels, 1),
+                                            separable(norm, channels, channels, 1))
+
+    def features(self, feats):
+        x = feats[3]
+        out = self.bottleneck(torch.cat([resize(self.image_pool(x), x.shape[2:])] + [m(x) for m in self.aspp], 1))
+        c1 = self.c1_bottleneck(feats[0])
+        return self.sep_bottleneck(torch.cat([resize(out, c1.shape[2:]), c1], 1))
+
+
+class UPerHead(DecodeHead):
+    """UPerNet: PPM on the last stage, 1x1 laterals and a top-down path, 3x3 FPN convs, all
+    levels resized to the first and fused by a 3x3 bottleneck."""
+
+    def __init__(self, norm, cins, channels, classes):
+        super().__init__(channels, classes, 1.0)
+        self.ppm = PPM(norm, cins[-1], channels)
+        self.psp_bottleneck = conv_bn_relu(norm, cins[-1] + 4 * channels, channels, 3)
+        self.laterals = nn.ModuleList(conv_bn_relu(norm, c, channels, 1) for c in cins[:-1])
+        self.fpn_convs = nn.ModuleList(conv_bn_relu(norm, channels, channels, 3) for _ in cins[:-1])
+        self.fpn_bottleneck = conv_bn_relu(norm, len(cins) * channels, channels, 3)
+
+    def features(self, feats):
+        top = feats[-1]
+        levels = [m(f) for m, f in zip(self.laterals, feats)] + [self.psp_bottleneck(torch.cat([top] + self.ppm(top), 1))]
+        for i in range(len(levels) - 1, 0, -1):
+            levels[i - 1] = levels[i - 1] + resize(levels[i], levels[i - 1].shape[2:])
+        outs = [conv(level) for conv, level in zip(self.fpn_convs, levels)] + [levels[-1]]
+        return self.fpn_bottleneck(torch.cat([outs[0]] + [resize(o, outs[0].shape[2:]) for o in outs[1:]], 1))
+
+
+class Segmentor(nn.Module):
     def __init__(self, arch, norm):
         super().__init__()
-        self.backbone = ResNetV1cD8(arch["depth"], norm)
-        self.decode_head = FCNHead(norm, *arch["decode"], arch["classes"], 2, True, 3, 1.0)
-        self.auxiliary_head = FCNHead(norm, *arch["aux"], arch["classes"], 1, False, 2, 0.4)
+        self.backbone = ResNetV1c(arch["depth"], norm, arch["d8"])
+        cin, channels = arch["decode"]
+        classes = arch["classes"]
+        self.decode_head = {
+            "fcn": lambda: FCNHead(norm, cin, channels, classes, 2, True, 3, 1.0),
+            "psp": lambda: PSPHead(norm, cin, channels, classes),
+            "sep_aspp": lambda: SepASPPHead(norm, cin, channels, classes),
+            "uper": lambda: UPerHead(norm, cin, channels, classes),
+        }[arch["head"]]()
+        self.auxiliary_head = FCNHead(norm, *arch["aux"], classes, 1, False, 2, 0.4)
 
     def forward(self, images, labels):
         feats = self.backbone(images)
@@ -291,7 +387,7 @@ def main():
 
     arch = ARCHS[args.arch]
     torch.manual_seed(0)  # the same weights everywhere (DDP broadcasts rank 0's anyway)
-    model = FCN(arch, norm_layer(args.norm, device, world_size)).to(device)
+    model = Segmentor(arch, norm_layer(args.norm, device, world_size)).to(device)
     if args.channels_last:
         model = model.to(memory_format=torch.channels_last)
     model.train()
@@ -350,7 +446,7 @@ def main():
     if rank == 0:
         print(json.dumps({
             "benchmark": "train_step_reference", "framework": f"torch {torch.__version__} DDP",
-            "arch": args.arch, "device": args.device, "world_size": world_size,
+            "arch": args.arch, "parameters": sum(p.numel() for p in model.parameters()), "device": args.device, "world_size": world_size,
             "norm": "SyncBN" if world_size > 1 and args.norm == "syncbn" else "BN", "batch_per_rank": args.batch, "crop": [h, w],
             "threads": torch.get_num_threads(), "warmup": args.warmup, "iters": args.iters,
             "seconds_per_iter": median_all, "images_per_s": world_size * args.batch / median_all,

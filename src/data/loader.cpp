@@ -31,8 +31,9 @@ Sample transform_sample(RawSample raw, const Pipeline& pipeline, std::size_t ind
 
 namespace {
 
-// Samples in a batch must agree in size for training: crop and pad make them so.
-Batch collate_train(std::vector<Sample>& samples, const std::string& where) {
+// Samples in a batch must agree in size for training: crop and pad make them so. `raw`: the
+// device normalizes, images stay uint8 and NHWC, labels uint8.
+Batch collate_train(std::vector<Sample>& samples, const std::string& where, bool raw) {
   Batch b;
   std::vector<at::Tensor> images, labels;
   for (auto& s : samples) {
@@ -42,8 +43,8 @@ Batch collate_train(std::vector<Sample>& samples, const std::string& where) {
                                   std::to_string(samples.front().image.size(0)) + "x" +
                                   std::to_string(samples.front().image.size(1)) +
                                   "); the train pipeline needs RandomCrop and Pad to a fixed size");
-    images.push_back(s.image.to(at::kFloat).permute({2, 0, 1}));
-    labels.push_back(s.label.to(at::kLong));
+    images.push_back(raw ? s.image : s.image.to(at::kFloat).permute({2, 0, 1}));
+    labels.push_back(raw ? s.label : s.label.to(at::kLong));
     b.names.push_back(s.name);
   }
   b.images = at::stack(images).contiguous();
@@ -81,6 +82,7 @@ struct Plan {
 struct Loader::Impl {
   std::shared_ptr<ShardDataset> dataset;
   Pipeline pipeline;
+  std::optional<Pipeline::NormalizeSplit> split;  // set: Normalize is left to the device
   LoaderOptions options;
   bool training = true;
   std::optional<TrainSampler> sampler;  // training
@@ -116,12 +118,23 @@ struct Loader::Impl {
   Batch make(const Plan& plan) {
     std::vector<Sample> samples;
     std::vector<at::Tensor> gts;
+    std::vector<std::array<int64_t, 2>> valid_shapes;
     for (std::size_t i = 0; i < plan.indices.size(); ++i) {
       RawSample raw = dataset->read(plan.indices[i]);
       if (!training) gts.push_back(raw.label.contiguous());  // the metric uses the stored label
-      samples.push_back(transform_sample(std::move(raw), pipeline, plan.indices[i], options.seed, plan.epochs[i], training));
+      const Pipeline& steps = split ? *split->before : pipeline;
+      samples.push_back(transform_sample(std::move(raw), steps, plan.indices[i], options.seed, plan.epochs[i], training));
+      if (split) {
+        valid_shapes.push_back(samples.back().size());
+        Rng unused;  // Pads draw nothing
+        split->pads->apply(samples.back(), unused);
+      }
     }
-    Batch b = training ? collate_train(samples, "train_pipeline") : collate_eval(samples, std::move(gts));
+    Batch b = training ? collate_train(samples, "train_pipeline", split.has_value()) : collate_eval(samples, std::move(gts));
+    if (split) {
+      b.normalize = split->normalize;
+      b.valid_shapes = std::move(valid_shapes);
+    }
     b.indices = plan.indices;
     b.position_after = plan.after;
     if (options.pin_memory) {
@@ -185,6 +198,7 @@ std::unique_ptr<Loader> Loader::train(std::shared_ptr<ShardDataset> dataset, Pip
   impl->dataset = std::move(dataset);
   impl->pipeline = std::move(pipeline);
   impl->options = options;
+  if (options.normalize_on_device) impl->split = impl->pipeline.split_at_normalize();
   impl->sampler.emplace(std::move(sampler));
   return std::unique_ptr<Loader>(new Loader(std::move(impl)));
 }

@@ -21,7 +21,7 @@ using Builder = std::function<void(const ConfigNode&, const Context&, Steps&)>;
 template <typename T, std::size_t N> std::array<T, N> fixed(const ConfigNode& node) {
   auto v = node.as<std::vector<T>>();
   if (v.size() != N) throw node.error("expected a list of " + std::to_string(N) + " numbers");
-  std::array<T, N> out;
+  std::array<T, N> out{};
   std::copy(v.begin(), v.end(), out.begin());
   return out;
 }
@@ -76,8 +76,8 @@ const std::map<std::string, std::pair<std::vector<std::string>, Builder>>& regis
       {"Normalize",
        {{"mean", "std", "to_rgb"},
         [](const ConfigNode& c, const Context&, Steps& out) {
-          out.push_back(std::make_shared<Normalize>(fixed<double, 3>(c.at("mean")), fixed<double, 3>(c.at("std")),
-                                                    c.get<bool>("to_rgb", true)));
+          out.push_back(std::make_shared<Normalize>(
+              NormalizeParams{fixed<double, 3>(c.at("mean")), fixed<double, 3>(c.at("std")), c.get<bool>("to_rgb", true)}));
         }}},
       {"Pad",
        {{"size", "size_divisor", "pad_val", "seg_pad_val"},
@@ -145,6 +145,24 @@ void Pipeline::apply(Sample& sample, Rng& rng) const {
     step->apply(sample, rng);
   }
   materialize(sample);
+}
+
+std::optional<Pipeline::NormalizeSplit> Pipeline::split_at_normalize() const {
+  std::optional<std::size_t> at;
+  for (std::size_t i = 0; i < steps_.size(); ++i)
+    if (dynamic_cast<const Normalize*>(steps_[i].get())) {
+      if (at) return std::nullopt;
+      at = i;
+    }
+  if (!at) return std::nullopt;
+  for (std::size_t i = *at + 1; i < steps_.size(); ++i) {
+    const auto* pad = dynamic_cast<const Pad*>(steps_[i].get());
+    if (!pad || pad->pad_val() != 0) return std::nullopt;
+  }
+  auto before = std::make_shared<Pipeline>(), pads = std::make_shared<Pipeline>();
+  before->steps_.assign(steps_.begin(), steps_.begin() + static_cast<std::ptrdiff_t>(*at));
+  pads->steps_.assign(steps_.begin() + static_cast<std::ptrdiff_t>(*at) + 1, steps_.end());
+  return NormalizeSplit{before, pads, static_cast<const Normalize&>(*steps_[*at]).params()};
 }
 
 std::vector<std::string> Pipeline::names() const {

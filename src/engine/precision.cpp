@@ -1,6 +1,5 @@
 #include "segtrain/engine/precision.h"
 
-#include <ATen/autocast_mode.h>
 #include <c10/util/StringUtil.h>
 
 #include "segtrain/core/error.h"
@@ -79,24 +78,6 @@ Precision read_precision(const config::Config& cfg, c10::Device device) {
                         "fp16.dtype=bfloat16 trains in mixed precision");
   p.autocast = at::kHalf;
   return p;
-}
-
-AutocastScope::AutocastScope(const Precision& precision, c10::Device device) : type_(device.type()) {
-  if (!precision.autocast) return;
-  active_ = true;
-  was_enabled_ = at::autocast::is_autocast_enabled(type_);
-  was_dtype_ = at::autocast::get_autocast_dtype(type_);
-  at::autocast::set_autocast_dtype(type_, *precision.autocast);
-  at::autocast::set_autocast_enabled(type_, true);
-  at::autocast::increment_nesting();
-}
-
-AutocastScope::~AutocastScope() {
-  if (!active_) return;
-  // Leaving the outermost scope frees the low-precision copies of the weights made this pass.
-  if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-  at::autocast::set_autocast_enabled(type_, was_enabled_);
-  at::autocast::set_autocast_dtype(type_, was_dtype_);
 }
 
 }  // namespace segtrain::engine

@@ -10,7 +10,7 @@
 #include "segtrain/core/error.h"
 #include "segtrain/core/logging.h"
 #include "segtrain/dist/collective_watchdog.h"
-#include "segtrain/models/memory_format.h"
+#include "segtrain/models/autocast_scope.h"
 
 namespace segtrain::engine {
 namespace {
@@ -46,7 +46,9 @@ void check_finite(int64_t iter, const std::map<std::string, double>& outputs, do
 
 Runner::Runner(models::EncoderDecoder model, Optimizer& optimizer, data::Loader& loader, c10::Device device,
                RunnerOptions options)
-    : model_(std::move(model)), optimizer_(optimizer), loader_(loader), device_(device), options_(options) {
+    : model_(std::move(model)), optimizer_(optimizer),
+      feeder_(loader, device, options.channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous),
+      device_(device), options_(options) {
   state_.max_iters = options_.max_iters;
 }
 
@@ -64,11 +66,10 @@ void Runner::run() {
   while (s.iter < s.max_iters) {
     dist::set_collective_context(c10::str("iteration ", s.iter + 1));  // named if a collective hangs
     const auto t0 = Clock::now();
-    data::Batch batch = *loader_.next();
-    s.position = batch.position_after;
-    const torch::Tensor images =
-        models::in_model_layout(batch.images.to(device_, /*non_blocking=*/true), options_.channels_last);
-    const torch::Tensor labels = batch.labels.to(device_, /*non_blocking=*/true);
+    data::DeviceBatch batch = *feeder_.next();
+    s.position = batch.host.position_after;
+    const torch::Tensor& images = batch.images;
+    const torch::Tensor& labels = batch.labels;
     s.data_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     for (auto& h : hooks_) h->before_iter(s);
     s.lr = optimizer_.lr();
@@ -76,7 +77,7 @@ void Runner::run() {
     model_->train();
     std::map<std::string, torch::Tensor> losses;
     {
-      AutocastScope autocast(options_.precision, device_);
+      models::AutocastScope autocast(options_.precision.autocast, device_.type());
       losses = model_->forward_train(images, labels);
     }
     const torch::Tensor loss = models::total_loss(losses);

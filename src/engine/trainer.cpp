@@ -92,7 +92,8 @@ Trainer::Trainer(const TrainOptions& options, dist::World& world)
   sampler.set_position(resumed.position);  // continue_on'd in load_or_resume when the world changed
   loader_ = data::Loader::train(train_set_, data_cfg_.train->pipeline, std::move(sampler),
                                 {.batch_size = data_cfg_.samples_per_gpu, .workers = workers,
-                                 .prefetch = 2 * workers, .seed = seed_, .pin_memory = parts_.device.is_cuda()});
+                                 .prefetch = 2 * workers, .seed = seed_, .pin_memory = parts_.device.is_cuda(),
+                                 .normalize_on_device = true});
   runner_ = std::make_unique<Runner>(parts_.model, optimizer_, *loader_, parts_.device,
                                      RunnerOptions{.max_iters = settings_.max_iters,
                                                    .grad_clip_max_norm = settings_.grad_clip_max_norm,

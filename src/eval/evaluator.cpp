@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "segtrain/core/progress_bar.h"
+#include "segtrain/data/device_batch.h"
 #include "segtrain/data/sampler.h"
 #include "segtrain/models/conv_module.h"
 
@@ -46,7 +47,7 @@ SegMetrics evaluate(models::EncoderDecoder& model, const EvalData& data, const d
     auto loader = data::Loader::eval(data.dataset, data.pipeline, std::move(indices), data.options);
     ProgressBar bar(static_cast<long>(data.dataset->size()), world.is_main());
     while (auto batch = loader->next()) {
-      torch::Tensor scores = predict(model, batch->images.to(device), aug);
+      torch::Tensor scores = predict(model, data::model_images(*batch, batch->images.to(device), at::MemoryFormat::Contiguous), aug);
       for (std::size_t i = 0; i < batch->gt.size(); ++i) {
         const auto [h, w] = batch->img_shapes[i];
         const auto& gt = batch->gt[i];

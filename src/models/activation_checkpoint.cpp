@@ -2,6 +2,8 @@
 
 #include <torch/autograd.h>
 
+#include "segtrain/models/autocast_scope.h"
+
 namespace segtrain::models {
 namespace {
 
@@ -20,6 +22,9 @@ struct CheckpointFunction : public torch::autograd::Function<CheckpointFunction>
     ctx->saved_data["block"] = reinterpret_cast<int64_t>(how.block);
     ctx->saved_data["fn"] = reinterpret_cast<int64_t>(how.fn);
     ctx->saved_data["params"] = static_cast<int64_t>(params.size());
+    // Backward runs outside the trainer's autocast: the recomputation reopens the forward's.
+    const auto autocast = AutocastScope::current(x.device().type());
+    ctx->saved_data["autocast"] = autocast ? static_cast<int64_t>(*autocast) : int64_t{-1};
     torch::NoGradGuard no_grad;
     return (*how.fn)(x);
   }
@@ -37,6 +42,9 @@ struct CheckpointFunction : public torch::autograd::Function<CheckpointFunction>
     torch::Tensor y;
     {
       torch::AutoGradMode enable(true);
+      const int64_t autocast = ctx->saved_data["autocast"].toInt();
+      AutocastScope same_precision(autocast < 0 ? std::nullopt : std::optional(static_cast<at::ScalarType>(autocast)),
+                                   x.device().type());
       y = (*fn)(x);
     }
     std::vector<torch::Tensor> inputs{x};

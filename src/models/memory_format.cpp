@@ -10,8 +10,4 @@ void to_channels_last(torch::nn::Module& module) {
     if (b.dim() == 4) b.set_data(b.contiguous(at::MemoryFormat::ChannelsLast));
 }
 
-torch::Tensor in_model_layout(const torch::Tensor& images, bool channels_last) {
-  return channels_last && images.dim() == 4 ? images.contiguous(at::MemoryFormat::ChannelsLast) : images;
-}
-
 }  // namespace segtrain::models

@@ -15,10 +15,7 @@ using segtrain::testing::test_data;
 
 namespace {
 
-const char* kTrain = R"(steps: [{type: Resize, img_scale: [48, 40], ratio_range: [0.5, 2.0]},
-  {type: RandomCrop, crop_size: [24, 24], cat_max_ratio: 0.75}, {type: RandomFlip, prob: 0.5},
-  {type: PhotoMetricDistortion}, {type: Normalize, mean: [123.675, 116.28, 103.53], std: [58.395, 57.12, 57.375]},
-  {type: Pad, size: [24, 24], pad_val: 0, seg_pad_val: 255}])";
+const char* kTrain = segtrain::testing::kTrainPipeline;
 const char* kTest = R"(steps: [{type: MultiScaleFlipAug, img_scale: [64, 32], flip: false, transforms: [
   {type: Resize, keep_ratio: true}, {type: Normalize, mean: [0, 0, 0], std: [1, 1, 1]}]}])";
 

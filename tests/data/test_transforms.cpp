@@ -128,13 +128,13 @@ TEST(Normalize, MatchesTheFormula) {
   Sample s = sample(4, 6);
   at::Tensor before = s.image.to(at::kFloat);
   Rng rng(0);
-  Normalize({123.675, 116.28, 103.53}, {58.395, 57.12, 57.375}, true).apply(s, rng);
+  Normalize({{123.675, 116.28, 103.53}, {58.395, 57.12, 57.375}, true}).apply(s, rng);
   for (int c = 0; c < 3; ++c) {
     const double mean[] = {123.675, 116.28, 103.53}, std[] = {58.395, 57.12, 57.375};
     EXPECT_TRUE(at::allclose(s.image.select(2, c), (before.select(2, c) - mean[c]) / std[c], 1e-5, 1e-5));
   }
   Sample t = sample(4, 6);
-  Normalize({1, 2, 3}, {1, 1, 1}, false).apply(t, rng);  // BGR order: channel 0 is blue
+  Normalize({{1, 2, 3}, {1, 1, 1}, false}).apply(t, rng);  // BGR order: channel 0 is blue
   EXPECT_TRUE(at::allclose(t.image.select(2, 0), before.select(2, 2) - 1));
 }
 

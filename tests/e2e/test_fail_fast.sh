@@ -50,9 +50,23 @@ expect_exit 1 "a NaN loss after the resume" -- "$SEGTRAIN" "$DEMO" --work-dir "$
 check "names the iteration and the loss" contains "$ERR" "segtrain: error: iteration 3: the loss decode.loss_ce is nan"
 check "latest.pth is still iteration 2's, and no iter_3.pth" bash -c "cmp -s '$T/good.pth' '$T/nan/latest.pth' && ! test -e '$T/nan/iter_3.pth'"
 # On one rank only: the other sees the NaN in the averaged gradients; both stop at iteration 1.
+# Both fail in the same instant, which now and then crashes Open MPI 4.1's mpirun itself (SIGSEGV
+# in orte/util/show_help.c, "Out of resource"): the launcher's bug, not segtrain's, so such a run
+# is tried once more. Any other outcome counts.
+retry_launcher_crash() {
+  local try rc
+  for try in 1 2; do
+    "$@" 2>"$T/launcher.err"
+    rc=$?
+    [ "$rc" = 139 ] && grep -q "show_help.c" "$T/launcher.err" && [ "$try" = 1 ] && continue
+    break
+  done
+  cat "$T/launcher.err" >&2
+  return "$rc"
+}
 start=$(date +%s)
-expect_exit 1 "rank 1's loss is NaN" -- "${MPI[@]}" -np 1 "$SEGTRAIN" "$DEMO" --work-dir "$T/nan2" --options "${DATA[@]}" : \
-  -np 1 "$SEGTRAIN" "$DEMO" --work-dir "$T/nan2" --options "${DATA[@]}" "$NAN"
+expect_exit 1 "rank 1's loss is NaN" -- retry_launcher_crash "${MPI[@]}" -np 1 "$SEGTRAIN" "$DEMO" --work-dir "$T/nan2" \
+  --options "${DATA[@]}" : -np 1 "$SEGTRAIN" "$DEMO" --work-dir "$T/nan2" --options "${DATA[@]}" "$NAN"
 echo "rank 1's NaN: the job ended after $(( $(date +%s) - start )) s"
 check "a rank names iteration 1" grep -qE "^\[rank [01] on $HOST\] segtrain: error: iteration 1: (the loss decode.loss_ce is nan|a gradient is nan)" "$ERR"
 

@@ -7,6 +7,7 @@
 
 #include "../unit/config_fixture.h"
 #include "model_configs.h"
+#include "segtrain/models/autocast_scope.h"
 #include "segtrain/models/registry.h"
 #include "segtrain/models/weights.h"
 #include "segtrain/tools/cpu_memory_probe.h"
@@ -133,6 +134,38 @@ TEST(WithCp, SameGradientsLessMemoryAndRunningStatsUpdatedOnce) {
     EXPECT_TRUE(torch::allclose(item.value().to(torch::kDouble), bufb[item.key()].to(torch::kDouble), 1e-6, 1e-7)) << item.key();
   EXPECT_EQ(bufb["backbone.layer1.0.bn1.num_batches_tracked"].item<int64_t>(), 1);
   EXPECT_LT(peak_cp, peak_plain) << "with_cp peak " << peak_cp << " vs " << peak_plain;
+}
+
+// The recomputation in backward runs under the forward's autocast (backward runs outside the
+// trainer's scope; without it the recomputed convolutions meet bfloat16 inputs with float32
+// weights and throw). Gradients are the plain model's under the same autocast up to bfloat16's
+// rounding: the no-grad forward and its recomputation may take other kernels than a plain
+// forward (float32 differs by ~1e-8 too), and bfloat16 turns that into a few ulps.
+TEST(WithCp, RecomputesInTheForwardsMixedPrecision) {
+  torch::manual_seed(0);
+  auto plain = build(model_yaml("FCNHead"));
+  auto cp = build(model_yaml("FCNHead", "d8", /*with_cp=*/true));
+  models::load_weights(*cp, models::state_dict(*plain));
+  for (auto* m : {&plain, &cp}) (*m)->decode_head->eval(), (*m)->auxiliary_heads[0]->eval();  // no dropout draws
+  auto x = torch::randn({2, 3, 64, 64});
+  auto labels = torch::randint(0, 5, {2, 64, 64}, torch::kLong);
+  for (auto* m : {&plain, &cp}) {
+    torch::Tensor loss;
+    {
+      models::AutocastScope bf16(at::kBFloat16, c10::DeviceType::CPU);
+      loss = models::total_loss((*m)->forward_train(x, labels));
+    }
+    loss.backward();
+  }
+  std::vector<torch::Tensor> want, got;
+  auto b = cp->named_parameters();
+  for (const auto& item : plain->named_parameters()) {
+    ASSERT_TRUE(b[item.key()].grad().defined()) << item.key();
+    want.push_back(item.value().grad().flatten());
+    got.push_back(b[item.key()].grad().flatten());
+  }
+  const auto w = torch::cat(want), g = torch::cat(got);
+  EXPECT_LE(((w - g).norm() / w.norm()).item<double>(), 0.02);
 }
 
 // MMSeg's BasicBlock (ResNet-18/34): conv1 takes the stage's stride and dilation, conv2 is a

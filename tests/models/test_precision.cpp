@@ -11,6 +11,7 @@
 #include "segtrain/core/error.h"
 #include "segtrain/engine/loss_scaler.h"
 #include "segtrain/engine/precision.h"
+#include "segtrain/models/autocast_scope.h"
 
 using namespace segtrain;
 
@@ -92,7 +93,7 @@ TEST(Precision, AutocastScopeOnTheCpu) {
   torch::nn::Conv2d conv(3, 4, 3);
   const auto x = torch::randn({1, 3, 8, 8});
   {
-    engine::AutocastScope scope(p, kCpu);
+    models::AutocastScope scope(p.autocast, c10::DeviceType::CPU);
     EXPECT_EQ(conv->forward(x).scalar_type(), at::kBFloat16);  // torch's lower-precision list
     const auto target = torch::zeros({1, 6, 6}, torch::kLong);
     // Losses are on its float32 list.
@@ -100,7 +101,7 @@ TEST(Precision, AutocastScopeOnTheCpu) {
   }
   EXPECT_FALSE(at::autocast::is_autocast_enabled(c10::DeviceType::CPU));
   EXPECT_EQ(conv->forward(x).scalar_type(), at::kFloat);
-  engine::AutocastScope none(precision_of("{}", kCpu), kCpu);  // float32: nothing changes
+  models::AutocastScope none(precision_of("{}", kCpu).autocast, c10::DeviceType::CPU);  // float32: nothing changes
   EXPECT_FALSE(at::autocast::is_autocast_enabled(c10::DeviceType::CPU));
 }
 

@@ -6,7 +6,10 @@
 //  - At most `prefetch` batches wait ready or in progress: memory stays bounded.
 //  - Workers read raw chunks under the HDF5 lock and decode and transform outside it.
 //  - Batches are contiguous NCHW float32 images and int64 labels, in pinned memory when asked
-//    (CUDA), ready for a non-blocking copy to the device.
+//    (CUDA), ready for a non-blocking copy to the device. With `normalize_on_device` a training
+//    loader whose pipeline allows it (Pipeline::split_at_normalize) hands out NHWC uint8 images
+//    and uint8 labels instead, a quarter and an eighth of the bytes to copy, and leaves
+//    Normalize to the device (data/device_batch.h).
 #include <ATen/core/Tensor.h>
 
 #include <array>
@@ -23,8 +26,12 @@
 namespace segtrain::data {
 
 struct Batch {
-  at::Tensor images;  // N x 3 x H x W float32
-  at::Tensor labels;  // train: N x H x W int64 (255 = ignore); eval: undefined, see gt
+  at::Tensor images;  // N x 3 x H x W float32, or N x H x W x 3 uint8 when `normalize` is set
+  at::Tensor labels;  // train: N x H x W int64 (uint8 when `normalize` is set), 255 = ignore; eval: undefined, see gt
+  // Set when Normalize is left to the device: its parameters, and each sample's (H, W) before
+  // the pipeline's Pads (what lies outside is padding, 0 once normalized).
+  std::optional<NormalizeParams> normalize;
+  std::vector<std::array<int64_t, 2>> valid_shapes;
   std::vector<at::Tensor> gt;  // eval: each sample's label at its stored size (H x W uint8)
   std::vector<std::array<int64_t, 2>> img_shapes;  // eval: (H, W) of each image before padding
   std::vector<std::string> names;
@@ -38,6 +45,7 @@ struct LoaderOptions {
   int prefetch = 4;  // batches ready or in progress at most
   uint64_t seed = 0;
   bool pin_memory = false;
+  bool normalize_on_device = false;  // training loaders: see the header's comment
 };
 
 class Loader {

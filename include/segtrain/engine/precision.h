@@ -5,7 +5,7 @@
 // and `fp16: {dtype: bfloat16}` (`--options fp16.dtype=bfloat16`) trains in bfloat16, which needs
 // no loss scaling. The forward pass runs under autocast on the run's device (torch's op lists:
 // convolutions in the low precision, losses and reductions in float32); weights, gradients and
-// the optimizer stay float32.
+// the optimizer stay float32 (models/autocast_scope.h).
 #include <ATen/core/ATen_fwd.h>
 #include <c10/core/Device.h>
 #include <c10/core/ScalarType.h>
@@ -27,20 +27,5 @@ struct Precision {
 // A user error naming the key for an unknown form, and for float16 on a CPU (which has no float16
 // autocast worth training with: the message says fp16.dtype=bfloat16 works there).
 Precision read_precision(const config::Config& cfg, c10::Device device);
-
-// Autocast for the forward pass on `device` while it lives (nothing for float32).
-class AutocastScope {
- public:
-  AutocastScope(const Precision& precision, c10::Device device);
-  ~AutocastScope();
-  AutocastScope(const AutocastScope&) = delete;
-  AutocastScope& operator=(const AutocastScope&) = delete;
-
- private:
-  bool active_ = false;
-  c10::DeviceType type_;
-  bool was_enabled_ = false;
-  at::ScalarType was_dtype_ = at::kFloat;
-};
 
 }  // namespace segtrain::engine

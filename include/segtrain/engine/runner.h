@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "segtrain/data/device_feeder.h"
 #include "segtrain/data/loader.h"
 #include "segtrain/engine/loss_scaler.h"
 #include "segtrain/engine/optimizer.h"
@@ -74,7 +75,7 @@ class Runner {
  private:
   models::EncoderDecoder model_;
   Optimizer& optimizer_;
-  data::Loader& loader_;
+  data::DeviceFeeder feeder_;  // the loader's batches, one ahead on the device
   c10::Device device_;
   RunnerOptions options_;
   std::vector<std::unique_ptr<Hook>> hooks_;

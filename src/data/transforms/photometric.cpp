@@ -105,27 +105,26 @@ void PhotoMetricDistortion::apply(Sample& s, Rng& rng) const {
   s.image = img.contiguous();
 }
 
-Normalize::Normalize(std::array<double, 3> mean, std::array<double, 3> std, bool to_rgb)
-    : mean_(mean), std_(std), to_rgb_(to_rgb) {}
+Normalize::Normalize(NormalizeParams params) : p_(params) {}
 
 void Normalize::apply(Sample& s, Rng&) const {
   if (s.image.scalar_type() != at::kByte) {  // already float (after another Normalize): the formula
-    at::Tensor img = to_rgb_ ? s.image : s.image.flip({2});
-    s.image = ((img - at::tensor({mean_[0], mean_[1], mean_[2]}, at::kFloat)) /
-               at::tensor({std_[0], std_[1], std_[2]}, at::kFloat)).contiguous();
+    at::Tensor img = p_.to_rgb ? s.image : s.image.flip({2});
+    s.image = ((img - at::tensor({p_.mean[0], p_.mean[1], p_.mean[2]}, at::kFloat)) /
+               at::tensor({p_.std[0], p_.std[1], p_.std[2]}, at::kFloat)).contiguous();
     return;
   }
   // uint8 in: (v - mean) / std is a 256-entry table per channel.
   std::array<std::array<float, 256>, 3> lut;
   for (int c = 0; c < 3; ++c)
-    for (int v = 0; v < 256; ++v) lut[c][v] = static_cast<float>((v - mean_[c]) / std_[c]);
+    for (int v = 0; v < 256; ++v) lut[c][v] = static_cast<float>((v - p_.mean[c]) / p_.std[c]);
   at::Tensor src = s.image.contiguous();
   at::Tensor out = at::empty(src.sizes(), src.options().dtype(at::kFloat));
   const uint8_t* in = src.data_ptr<uint8_t>();
   float* o = out.data_ptr<float>();
   for (int64_t i = 0, n = src.numel() / 3; i < n; ++i)
     for (int c = 0; c < 3; ++c) {
-      const int from = to_rgb_ ? c : 2 - c;  // config's mean/std in BGR order: output BGR
+      const int from = p_.to_rgb ? c : 2 - c;  // config's mean/std in BGR order: output BGR
       o[3 * i + c] = lut[c][in[3 * i + from]];
     }
   s.image = out;

@@ -19,10 +19,13 @@
 namespace segtrain::engine {
 namespace {
 
+// The peak since the last call: on CUDA the allocator's peak, reset after reading; on the CPU
+// the max RSS, which never goes down.
 double peak_memory_mb(const c10::Device& device) {
 #if SEGTRAIN_WITH_CUDA
   if (device.is_cuda()) {
     auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device.index());
+    c10::cuda::CUDACachingAllocator::resetPeakStats(device.index());
     return stats.allocated_bytes[0].peak / (1024.0 * 1024.0);
   }
 #endif
@@ -64,7 +67,9 @@ void LoggerHook::after_iter(const IterationState& s) {
   // On the communicator's device: NCCL reduces GPU memory only.
   torch::Tensor avg = torch::tensor(values, torch::kDouble).to(comm.device());
   comm.allreduce(avg, dist::ReduceOp::Avg);
-  torch::Tensor memory = torch::tensor({peak_memory_mb(device_)}, torch::kDouble).to(comm.device());
+  const double interval_peak = peak_memory_mb(device_);
+  peak_mb_ = std::max(peak_mb_, interval_peak);
+  torch::Tensor memory = torch::tensor({peak_mb_, interval_peak}, torch::kDouble).to(comm.device());
   comm.allreduce(memory, dist::ReduceOp::Max);
   avg = avg.cpu();
   memory = memory.cpu();
@@ -75,9 +80,10 @@ void LoggerHook::after_iter(const IterationState& s) {
     char head[256];
     std::snprintf(head, sizeof head, "Iter [%lld/%lld]\tlr: %.3e, eta: %s, time: %.3f, data_time: %.3f, memory: %.0f",
                   static_cast<long long>(s.iter), static_cast<long long>(s.max_iters), s.lr, eta_text(eta).c_str(),
-                  time, data_time, memory.item<double>());
+                  time, data_time, memory[0].item<double>());
     std::string line = head;
-    nlohmann::json json{{"mode", "train"}, {"epoch", 1}, {"iter", s.iter}, {"lr", s.lr}, {"memory", static_cast<int64_t>(memory.item<double>())},
+    nlohmann::json json{{"mode", "train"}, {"epoch", 1}, {"iter", s.iter}, {"lr", s.lr}, {"memory", static_cast<int64_t>(memory[0].item<double>())},
+                        {"interval_memory", static_cast<int64_t>(memory[1].item<double>())},
                         {"data_time", data_time}, {"time", time}};
     // MMSeg's order: decode.* then aux*.*, each loss before its accuracy, the total "loss" last.
     std::vector<std::pair<std::string, double>> items;

@@ -58,6 +58,7 @@ class Pad : public Transform {
   Pad(std::optional<std::array<int64_t, 2>> size, int64_t size_divisor, double pad_val, int seg_pad_val);
   void apply(Sample& s, Rng& rng) const override;
   std::string name() const override { return "Pad"; }
+  double pad_val() const { return pad_val_; }
 
  private:
   std::optional<std::array<int64_t, 2>> size_;

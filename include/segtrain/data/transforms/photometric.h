@@ -25,15 +25,20 @@ class PhotoMetricDistortion : public Transform {
 // MMSeg Normalize: (x - mean) / std per channel, to float32. Shards hold RGB: with
 // to_rgb: true mean/std are in RGB order (MMSeg's usual config); with to_rgb: false they are in
 // BGR order and the channels are swapped to BGR first.
+struct NormalizeParams {
+  std::array<double, 3> mean, std;
+  bool to_rgb = true;
+};
+
 class Normalize : public Transform {
  public:
-  Normalize(std::array<double, 3> mean, std::array<double, 3> std, bool to_rgb);
+  explicit Normalize(NormalizeParams params);
   void apply(Sample& s, Rng& rng) const override;
   std::string name() const override { return "Normalize"; }
+  const NormalizeParams& params() const { return p_; }
 
  private:
-  std::array<double, 3> mean_, std_;
-  bool to_rgb_;
+  NormalizeParams p_;
 };
 
 // cv2's uint8 colour conversions (H in [0, 180), S and V in [0, 255]), HxWx3 uint8 in and out.

@@ -4,7 +4,9 @@
 // losses and accuracies averaged over the interval and over ranks (one allreduce, all ranks, at
 // the same iterations); memory = peak MB (CUDA max allocated, or max RSS on CPU), max over ranks;
 // eta from the iterations this process ran (a resumed run's earlier ones took no time here).
-// The same keys go to the JSON log with "mode": "train".
+// The same keys go to the JSON log with "mode": "train", and `interval_memory`: the peak of
+// this interval alone (CUDA; the CPU's max RSS cannot go down), what a benchmark measures
+// once cuDNN's autotuning of the first iterations is over.
 #include <map>
 #include <string>
 
@@ -29,6 +31,7 @@ class LoggerHook : public Hook {
   io::RecordSink* records_;  // rank 0's (the JSON log, TensorBoard), null elsewhere
   std::map<std::string, double> sums_;
   double time_sum_ = 0, data_sum_ = 0, total_time_ = 0;
+  double peak_mb_ = 0;  // since the start (MMCV's `memory`); `interval_memory` is since the last log
   int64_t count_ = 0;
 };
 
