@@ -3,7 +3,10 @@
 # made under data/ and remade when the generator changes), then training on the demo config with
 # 2 MPI ranks into work_dirs/demo/ (logs, iter_N.pth, latest.pth, best_mIoU_iter_N.pth),
 # evaluating every 500 iterations, and the loss and mIoU curves as work_dirs/demo/curves.png.
-# Extra arguments go to segtrain (e.g. --options runner.max_iters=200).
+#   ./scripts/demo.sh [CONFIG.yaml] [segtrain args...]
+# CONFIG defaults to the FCN demo; configs/demo/segformer_mit-tiny_64x64_2k_synthetic.yaml is the
+# transformer one (work_dirs/demo_<config name>/). Extra arguments go to segtrain (e.g.
+# --options runner.max_iters=200).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 "$SEGTRAIN_ROOT/scripts/setup.sh"
@@ -11,6 +14,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$SEGTRAIN_ROOT"
 CONFIG=configs/demo/fcn_r18-d8_64x64_2k_synthetic.yaml
 WORK_DIR=work_dirs/demo
+if [ $# -gt 0 ] && [[ "$1" == *.yaml ]]; then
+  [ -f "$1" ] || { echo "demo.sh: $1: no such config file" >&2; exit 2; }
+  CONFIG="$1"; shift
+  WORK_DIR="work_dirs/demo_$(basename "$CONFIG" .yaml)"
+fi
 stamp="$(cat scripts/make_synthetic_dataset.py scripts/convert_dataset.py scripts/segdata/*.py | sha256sum | cut -c1-16)"
 if [ "$(cat data/synthetic_shards/.made-by 2>/dev/null)" != "$stamp" ]; then
   rm -rf data/synthetic data/synthetic_shards

@@ -28,12 +28,12 @@ import sys
 # share their list's path). A `type` anywhere else is a part segtrain does not have (a neck, a
 # pixel sampler...). tests/python/test_mmseg_config.py holds this table to segtrain's own
 # "valid types are ..." errors.
-HEADS = {"FCNHead", "PSPHead", "ASPPHead", "DepthwiseSeparableASPPHead", "UPerHead"}
+HEADS = {"FCNHead", "PSPHead", "ASPPHead", "DepthwiseSeparableASPPHead", "UPerHead", "SegformerHead"}
 PIPELINE = {"LoadImageFromFile", "LoadAnnotations", "Resize", "RandomCrop", "RandomFlip", "PhotoMetricDistortion",
             "Normalize", "Pad", "DefaultFormatBundle", "Collect", "MultiScaleFlipAug", "ImageToTensor"}
 SEGTRAIN_TYPES = [
     (r"model", {"EncoderDecoder"}),
-    (r"model\.backbone", {"ResNet", "ResNetV1c", "ResNetV1d"}),
+    (r"model\.backbone", {"ResNet", "ResNetV1c", "ResNetV1d", "MixVisionTransformer"}),
     (r"model\.backbone\.init_cfg", {"Pretrained"}),
     (r"model\.(decode_head|auxiliary_head)", HEADS),
     (r"(.+\.)?norm_cfg", {"BN", "SyncBN"}),

@@ -1,5 +1,6 @@
 #include "segtrain/models/activation_checkpoint.h"
 
+#include <ATen/Context.h>
 #include <torch/autograd.h>
 
 #include "segtrain/models/autocast_scope.h"
@@ -25,6 +26,9 @@ struct CheckpointFunction : public torch::autograd::Function<CheckpointFunction>
     // Backward runs outside the trainer's autocast: the recomputation reopens the forward's.
     const auto autocast = AutocastScope::current(x.device().type());
     ctx->saved_data["autocast"] = autocast ? static_cast<int64_t>(*autocast) : int64_t{-1};
+    // The recomputation draws the same random numbers (dropout, DropPath): torch.utils.checkpoint's
+    // preserve_rng_state.
+    ctx->saved_data["rng"] = at::globalContext().defaultGenerator(x.device()).get_state();
     torch::NoGradGuard no_grad;
     return (*how.fn)(x);
   }
@@ -41,11 +45,15 @@ struct CheckpointFunction : public torch::autograd::Function<CheckpointFunction>
     }
     torch::Tensor y;
     {
+      at::Generator generator = at::globalContext().defaultGenerator(x.device());
+      const at::Tensor now = generator.get_state();
+      generator.set_state(ctx->saved_data["rng"].toTensor());
       torch::AutoGradMode enable(true);
       const int64_t autocast = ctx->saved_data["autocast"].toInt();
       AutocastScope same_precision(autocast < 0 ? std::nullopt : std::optional(static_cast<at::ScalarType>(autocast)),
                                    x.device().type());
       y = (*fn)(x);
+      generator.set_state(now);  // the rest of the step draws as if nothing was recomputed
     }
     std::vector<torch::Tensor> inputs{x};
     for (auto& p : block->parameters())

@@ -6,6 +6,8 @@
 #include <map>
 
 #include "segtrain/core/suggest.h"
+#include "segtrain/models/backbones/mix_vision_transformer.h"
+#include "segtrain/models/backbones/resnet.h"
 #include "segtrain/models/heads/heads.h"
 
 namespace segtrain::models {
@@ -48,6 +50,13 @@ const std::map<std::string, HeadFactory>& heads() {
          auto o = HeadOptions::parse(n, {"pool_scales"}, c, "multiple_select");
          return std::make_shared<UPerHead>(o, ints(n, "pool_scales", {1, 2, 3, 6}));
        }},
+      {"SegformerHead",
+       [](const ConfigNode& n, Comm c) {
+         auto o = HeadOptions::parse(n, {"interpolate_mode"}, c, "multiple_select");
+         if (n.get<std::string>("interpolate_mode", "bilinear") != "bilinear")
+           throw n.at("interpolate_mode").error("only 'bilinear' is supported");
+         return std::make_shared<SegformerHead>(o);
+       }},
   };
   return r;
 }
@@ -65,10 +74,7 @@ void require_type(const ConfigNode& node, const std::vector<std::string>& valid,
                                 "; valid types are " + quoted_list(valid));
 }
 
-}  // namespace
-
-ResNet build_backbone(const ConfigNode& n, Comm comm) {
-  require_type(n, {"ResNet", "ResNetV1c", "ResNetV1d"}, "backbone");
+ResNet build_resnet(const ConfigNode& n, Comm comm) {
   const std::string type = n.get<std::string>("type");
   // ResNetV1c and V1d fix deep_stem and avg_down themselves (MMSeg refuses them as arguments too).
   std::vector<std::string> keys{"type", "depth", "in_channels", "stem_channels", "base_channels", "num_stages",
@@ -97,6 +103,57 @@ ResNet build_backbone(const ConfigNode& n, Comm comm) {
   return ResNet(o);
 }
 
+// MMSeg's MixVisionTransformer; LayerNorm and GELU are its only norm and activation.
+MixVisionTransformer build_mix_vision_transformer(const ConfigNode& n) {
+  n.check_keys({"type", "in_channels", "embed_dims", "num_stages", "num_layers", "num_heads", "patch_sizes", "strides",
+                "sr_ratios", "out_indices", "mlp_ratio", "qkv_bias", "drop_rate", "attn_drop_rate", "drop_path_rate",
+                "act_cfg", "norm_cfg", "pretrained", "init_cfg", "with_cp"});
+  MixVisionTransformerOptions o;
+  o.in_channels = n.get<int64_t>("in_channels", 3);
+  o.embed_dims = n.get<int64_t>("embed_dims", 64);
+  o.num_layers = ints(n, "num_layers", o.num_layers);
+  o.num_heads = ints(n, "num_heads", o.num_heads);
+  o.patch_sizes = ints(n, "patch_sizes", o.patch_sizes);
+  o.strides = ints(n, "strides", o.strides);
+  o.sr_ratios = ints(n, "sr_ratios", o.sr_ratios);
+  o.out_indices = ints(n, "out_indices", o.out_indices);
+  const auto stages = static_cast<std::size_t>(n.get<int64_t>("num_stages", 4));
+  const std::pair<const char*, const std::vector<int64_t>*> per_stage[] = {
+      {"num_layers", &o.num_layers}, {"num_heads", &o.num_heads}, {"patch_sizes", &o.patch_sizes},
+      {"strides", &o.strides},       {"sr_ratios", &o.sr_ratios}};
+  for (const auto& [key, list] : per_stage)
+    if (list->size() != stages)
+      throw (n.has(key) ? n.at(key) : n).error(std::string(key) + " needs one entry per stage (num_stages: " +
+                                               std::to_string(stages) + ")");
+  for (const int64_t i : o.out_indices)
+    if (i < 0 || i >= static_cast<int64_t>(stages)) throw n.at("out_indices").error("entries must be stage indices below num_stages");
+  o.mlp_ratio = n.get<int64_t>("mlp_ratio", 4);
+  o.qkv_bias = n.get<bool>("qkv_bias", true);
+  o.drop_rate = n.get<double>("drop_rate", 0.0);
+  o.attn_drop_rate = n.get<double>("attn_drop_rate", 0.0);
+  o.drop_path_rate = n.get<double>("drop_path_rate", 0.0);
+  for (const char* rate : {"drop_rate", "attn_drop_rate", "drop_path_rate"})
+    if (n.get<double>(rate, 0.0) < 0 || n.get<double>(rate, 0.0) >= 1) throw n.at(rate).error("must be in [0, 1)");
+  if (n.has("act_cfg") && n.at("act_cfg").get<std::string>("type") != "GELU")
+    throw n.at("act_cfg").error("only GELU is supported");
+  if (n.has("norm_cfg")) {
+    const auto norm = n.at("norm_cfg");
+    norm.check_keys({"type", "eps", "requires_grad"});
+    if (norm.get<std::string>("type") != "LN") throw norm.at("type").error("only LN is supported");
+    o.norm_eps = norm.get<double>("eps", 1e-5);  // a norm_cfg of its own: LayerNorm's default eps
+  }
+  o.with_cp = n.get<bool>("with_cp", false);
+  return MixVisionTransformer(o);
+}
+
+}  // namespace
+
+std::shared_ptr<Backbone> build_backbone(const ConfigNode& n, Comm comm) {
+  require_type(n, {"ResNet", "ResNetV1c", "ResNetV1d", "MixVisionTransformer"}, "backbone");
+  if (n.get<std::string>("type") == "MixVisionTransformer") return build_mix_vision_transformer(n).ptr();
+  return build_resnet(n, comm).ptr();
+}
+
 std::shared_ptr<DecodeHead> build_head(const ConfigNode& n, Comm comm) {
   require_type(n, names(heads()), "head");
   return heads().at(n.get<std::string>("type"))(n, comm);
@@ -108,7 +165,7 @@ EncoderDecoder build_segmentor(const ConfigNode& model, Comm comm) {
                     "init_cfg"});
   pretrained_of(model);  // checked here; loaded by the trainer (models/pretrained.h)
   // In config order, so the first error reported is the first one in the file.
-  ResNet backbone = build_backbone(model.at("backbone"), comm);
+  std::shared_ptr<Backbone> backbone = build_backbone(model.at("backbone"), comm);
   std::shared_ptr<DecodeHead> decode_head = build_head(model.at("decode_head"), comm);
   std::vector<std::shared_ptr<DecodeHead>> aux;
   if (model.has("auxiliary_head") && !model.at("auxiliary_head").is_null()) {

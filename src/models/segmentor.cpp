@@ -4,7 +4,7 @@
 
 namespace segtrain::models {
 
-EncoderDecoderImpl::EncoderDecoderImpl(ResNet backbone_, std::shared_ptr<DecodeHead> decode_head_,
+EncoderDecoderImpl::EncoderDecoderImpl(std::shared_ptr<Backbone> backbone_, std::shared_ptr<DecodeHead> decode_head_,
                                        std::vector<std::shared_ptr<DecodeHead>> aux, TestConfig test)
     : test_cfg(test) {
   backbone = register_module("backbone", backbone_);

@@ -3,9 +3,10 @@ from the architecture (MMSeg's docs and papers), not from segtrain's C++. It sav
 weights under MMSeg's key names with torch.save, a fixed input and label, the eval-mode logits
 and the gradients of one training step; tests/models/test_parity.cpp loads them into segtrain.
 
-Usage: parity_reference.py OUT_DIR      (writes OUT_DIR/{psp,uper}_{weights,mmseg,expected}.pth,
+Usage: parity_reference.py OUT_DIR      (writes OUT_DIR/{psp,uper,segformer}_{weights,mmseg,expected}.pth,
                                          backbone_imagenet.pth, the backbone with a classifier, and
-                                         backbone_{v1b_r18,v1d_r50}_{weights,expected}.pth)
+                                         backbone_{v1b_r18,v1d_r50,mit_b0,mit_b2_small}_{weights,expected}.pth;
+                                         the MiT cases from mit_reference.py)
 Sizes (shared with test_parity.cpp): ResNetV1c depth 50 with stem_channels 16, base_channels 8
 (stage outputs 32, 64, 128, 256), D8; heads with channels 8, 5 classes, pool scales 1, 2, 3, 6;
 input 2x3x64x64; BN (not SyncBN); dropout 0.
@@ -16,6 +17,8 @@ import sys
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+import mit_reference
 
 
 class ConvModule(nn.Module):
@@ -189,13 +192,14 @@ class Segmentor(nn.Module):
 
 
 def randomize(model, gen):
-    """Random weights (He-scaled convs, BN affine params away from 1 and 0), then BN running
-    statistics measured on random batches, so eval mode sees realistic statistics."""
+    """Random weights (He-scaled convs, matrices scaled by 1/sqrt(fan-in), norm affine params away
+    from 1 and 0), then BN running statistics measured on random batches, so eval mode sees
+    realistic statistics."""
     with torch.no_grad():
         for name, t in model.named_parameters():
-            if t.dim() == 4:
-                fan_in = t.shape[1] * t.shape[2] * t.shape[3]
-                t.copy_(torch.randn(t.shape, generator=gen) * (2.0 / fan_in) ** 0.5)
+            if t.dim() >= 2:
+                fan_in = t[0].numel()
+                t.copy_(torch.randn(t.shape, generator=gen) * ((2.0 if t.dim() == 4 else 1.0) / fan_in) ** 0.5)
             elif name.endswith("weight"):
                 t.copy_(torch.rand(t.shape, generator=gen) + 0.5)
             else:
@@ -211,29 +215,55 @@ def randomize(model, gen):
             m.num_batches_tracked.zero_()
 
 
+def save_segmentor_case(out, name, model, gen):
+    """NAME_weights.pth (a plain dict), NAME_mmseg.pth (MMSeg's checkpoint layout) and
+    NAME_expected.pth: input, label, eval-mode logits, the training loss and its gradients."""
+    x = torch.randn(2, 3, 64, 64, generator=gen)
+    label = torch.randint(0, 5, (2, 64, 64), generator=gen)
+    label[:, :4] = 255
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    torch.save(state, os.path.join(out, f"{name}_weights.pth"))  # a plain dict of tensors
+    torch.save({"meta": {"CLASSES": ["a", "b", "c", "d", "e"]}, "state_dict": state},
+               os.path.join(out, f"{name}_mmseg.pth"))  # MMSeg's checkpoint layout
+    model.eval()
+    with torch.no_grad():
+        logits = model(x)
+    model.train()
+    loss = F.cross_entropy(model(x), label, ignore_index=255, reduction="none").mean()
+    loss.backward()
+    expected = {"input": x, "label": label, "logits": logits, "loss": loss.detach()}
+    for k, p in model.named_parameters():
+        expected["grad." + k] = p.grad
+    torch.save(expected, os.path.join(out, f"{name}_expected.pth"))
+
+
+def save_backbone_case(out, name, model, x, gen):
+    """NAME_weights.pth and NAME_expected.pth: the stage outputs in eval mode, and the gradients
+    of a random weighting of the training-mode outputs."""
+    torch.save({k: v.clone() for k, v in model.state_dict().items()}, os.path.join(out, f"{name}_weights.pth"))
+    model.eval()
+    with torch.no_grad():
+        outs = model(x)
+    model.train()
+    weights = [torch.randn(o.shape, generator=gen) for o in outs]
+    loss = sum((o * w).sum() for o, w in zip(model(x), weights))
+    loss.backward()
+    expected = {"input": x}
+    for i, (o, w) in enumerate(zip(outs, weights)):
+        expected[f"out{i}"] = o
+        expected[f"loss_weight{i}"] = w
+    for k, p in model.named_parameters():
+        expected["grad." + k] = p.grad
+    torch.save(expected, os.path.join(out, f"{name}_expected.pth"))
+
+
 def main(out):
     os.makedirs(out, exist_ok=True)
     for name, head in (("psp", PSPHead()), ("uper", UPerHead())):
         gen = torch.Generator().manual_seed(1234)
         model = Segmentor(head)
         randomize(model, gen)
-        x = torch.randn(2, 3, 64, 64, generator=gen)
-        label = torch.randint(0, 5, (2, 64, 64), generator=gen)
-        label[:, :4] = 255
-        state = {k: v.clone() for k, v in model.state_dict().items()}
-        torch.save(state, os.path.join(out, f"{name}_weights.pth"))  # a plain dict of tensors
-        torch.save({"meta": {"CLASSES": ["a", "b", "c", "d", "e"]}, "state_dict": state},
-                   os.path.join(out, f"{name}_mmseg.pth"))  # MMSeg's checkpoint layout
-        model.eval()
-        with torch.no_grad():
-            logits = model(x)
-        model.train()
-        loss = F.cross_entropy(model(x), label, ignore_index=255, reduction="none").mean()
-        loss.backward()
-        expected = {"input": x, "label": label, "logits": logits, "loss": loss.detach()}
-        for k, p in model.named_parameters():
-            expected["grad." + k] = p.grad
-        torch.save(expected, os.path.join(out, f"{name}_expected.pth"))
+        save_segmentor_case(out, name, model, gen)
         if name == "psp":
             # An ImageNet-pretrained backbone as MMCV's open-mmlab:// files hold it: the backbone's
             # own names (no `backbone.` prefix) and a 1000-class classifier a segmentor leaves out.
@@ -251,25 +281,10 @@ def backbone_cases(out):
         gen = torch.Generator().manual_seed(99)
         model = ResNetRef(**kwargs)
         randomize(model, gen)
-        x = torch.randn(2, 3, 72, 72, generator=gen)
-        torch.save({k: v.clone() for k, v in model.state_dict().items()},
-                   os.path.join(out, f"backbone_{name}_weights.pth"))
-        model.eval()
-        with torch.no_grad():
-            outs = model(x)
-        model.train()
-        weights = [torch.randn(o.shape, generator=gen) for o in outs]
-        loss = sum((o * w).sum() for o, w in zip(model(x), weights))
-        loss.backward()
-        expected = {"input": x}
-        for i, (o, w) in enumerate(zip(outs, weights)):
-            expected[f"out{i}"] = o
-            expected[f"loss_weight{i}"] = w
-        for k, p in model.named_parameters():
-            expected["grad." + k] = p.grad
-        torch.save(expected, os.path.join(out, f"backbone_{name}_expected.pth"))
+        save_backbone_case(out, "backbone_" + name, model, torch.randn(2, 3, 72, 72, generator=gen), gen)
 
 
 if __name__ == "__main__":
     main(sys.argv[1])
     backbone_cases(sys.argv[1])
+    mit_reference.mit_cases(sys.argv[1], save_backbone_case, save_segmentor_case, randomize)

@@ -11,7 +11,7 @@ using namespace segtrain;
 
 namespace {
 
-models::ResNet backbone(const std::string& extra) {
+std::shared_ptr<models::Backbone> backbone(const std::string& extra) {
   std::string yaml = segtrain::testing::backbone_yaml();
   yaml.insert(yaml.size() - 1, extra);
   auto cfg = config::Config::from_string("backbone: " + yaml, "backbone.yaml");

@@ -1,4 +1,5 @@
-// segtrain's models against the independent torch.nn definition in parity_reference.py:
+// segtrain's models against the independent torch.nn definitions in parity_reference.py and
+// mit_reference.py:
 // the same weights (loaded by name from torch.save files) give the same logits and gradients.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -25,8 +26,20 @@ std::filesystem::path dir() {
   return d ? d : "";
 }
 
+// MiT-B0's and a B2-depth MiT's sizes (mit_reference.py's MIT_CASES).
+const std::string kMitB0 =
+    "type: MixVisionTransformer, embed_dims: 32, num_layers: [2, 2, 2, 2], num_heads: [1, 2, 5, 8], "
+    "sr_ratios: [8, 4, 2, 1]";
+const std::string kMitB2Small =
+    "type: MixVisionTransformer, embed_dims: 16, num_layers: [3, 4, 6, 3], num_heads: [1, 2, 5, 8], "
+    "sr_ratios: [8, 4, 2, 1]";
+
 // The sizes parity_reference.py uses.
 std::string model_config(const std::string& head) {
+  if (head == "segformer")
+    return "model: {type: EncoderDecoder, backbone: {" + kMitB0 +
+           "}, decode_head: {type: SegformerHead, in_channels: [32, 64, 160, 256], in_index: [0, 1, 2, 3], "
+           "channels: 16, num_classes: 5, dropout_ratio: 0.0, norm_cfg: {type: BN}, align_corners: false}}";
   const std::string backbone =
       "{type: ResNetV1c, depth: 50, stem_channels: 16, base_channels: 8, strides: [1, 2, 1, 1], dilations: [1, 1, 2, 4],"
       " contract_dilation: true, norm_cfg: {type: BN, requires_grad: true}}";
@@ -92,17 +105,17 @@ TEST_P(Parity, LogitsAndGradientsMatchTheTorchNnReference) {
   EXPECT_GT(expect_gradients_match(*model, expected), 100);
 }
 
-INSTANTIATE_TEST_SUITE_P(PspAndUper, Parity, ::testing::Values("psp", "uper"));
+INSTANTIATE_TEST_SUITE_P(PspUperAndSegformer, Parity, ::testing::Values("psp", "uper", "segformer"));
 
-// The ResNet family's variants (parity_reference.py's BACKBONE_CASES, the same sizes): stage
-// outputs in eval mode and the gradients of a weighted sum of the training-mode outputs.
+// The ResNet family's variants (parity_reference.py's BACKBONE_CASES) and MiT (mit_reference.py's
+// MIT_CASES), the same sizes: stage outputs in eval mode and the gradients of a weighted sum of
+// the training-mode outputs.
 class BackboneParity : public ::testing::TestWithParam<std::pair<std::string, std::string>> {};
 
 TEST_P(BackboneParity, StageOutputsAndGradientsMatchTheTorchNnReference) {
   ASSERT_FALSE(dir().empty()) << "run through tests/run_with_fixture.sh";
   const auto& [name, yaml] = GetParam();
-  auto cfg = config::Config::from_string("backbone: {" + yaml +
-                                         ", stem_channels: 16, base_channels: 8, norm_cfg: {type: BN}}");
+  auto cfg = config::Config::from_string("backbone: {" + yaml + "}");
   auto backbone = models::build_backbone(cfg.at("backbone"));
   auto report = models::load_weights(*backbone, io::read_weights(dir() / ("backbone_" + name + "_weights.pth")));
   EXPECT_TRUE(report.missing.empty()) << report.missing.front();
@@ -131,13 +144,17 @@ TEST_P(BackboneParity, StageOutputsAndGradientsMatchTheTorchNnReference) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    ResNetFamily, BackboneParity,
+    ResNetAndMiT, BackboneParity,
     ::testing::Values(std::make_pair(std::string("v1b_r18"),
                                      std::string("type: ResNet, depth: 18, strides: [1, 2, 1, 1], dilations: [1, 1, 2, 4], "
-                                                 "contract_dilation: true")),
+                                                 "contract_dilation: true, stem_channels: 16, base_channels: 8, "
+                                                 "norm_cfg: {type: BN}")),
                       std::make_pair(std::string("v1d_r50"),
                                      std::string("type: ResNetV1d, depth: 50, strides: [1, 2, 2, 1], dilations: [1, 1, 1, 2], "
-                                                 "multi_grid: [1, 2, 4]"))),
+                                                 "multi_grid: [1, 2, 4], stem_channels: 16, base_channels: 8, "
+                                                 "norm_cfg: {type: BN}")),
+                      std::make_pair(std::string("mit_b0"), kMitB0),
+                      std::make_pair(std::string("mit_b2_small"), kMitB2Small)),
     [](const auto& info) { return info.param.first; });
 
 // model.pretrained as MMSeg's configs give it: open-mmlab://resnet50_v1c resolves to MMCV's file in

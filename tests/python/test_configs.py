@@ -133,7 +133,7 @@ def step(pipeline, step_type):
 
 def test_configs_found():
     names = [rel(c) for c in CONFIGS]
-    for method in ("fcn", "pspnet", "deeplabv3", "deeplabv3plus", "upernet"):
+    for method in ("fcn", "pspnet", "deeplabv3", "deeplabv3plus", "upernet", "segformer"):
         assert sum(n.startswith(f"configs/{method}/") for n in names) >= 4, names
 
 
@@ -184,9 +184,10 @@ def ade_like_shards(tmp_path_factory):
     return synthetic_shards(tmp_path_factory.mktemp("ade_like"), 2, 1, "64x48", DATASETS["ade20k"][1])
 
 
-# One config per model base: each builds its full-size model (ResNet-50, 150 classes) and trains one
-# iteration, on 64x64 crops so that it takes seconds on a CPU.
-ONE_PER_MODEL = [c for c in CONFIGS if c.endswith("_512x512_80k_ade20k.yaml")]
+# One config per model base: each builds its full-size model (ResNet-50 or MiT-B0, 150 classes) and
+# trains one iteration, on 64x64 crops so that it takes seconds on a CPU.
+ONE_PER_MODEL = [c for c in CONFIGS if c.endswith("_512x512_80k_ade20k.yaml") or
+                 c.endswith("segformer_mit-b0_512x512_160k_ade20k.yaml")]
 
 
 @pytest.mark.parametrize("config", ONE_PER_MODEL, ids=rel)

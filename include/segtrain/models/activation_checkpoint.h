@@ -7,8 +7,10 @@
 // are saved before the recomputation and put back after it, so running statistics change
 // exactly once per step, as without with_cp. (The recomputed batch statistics are the same as
 // the first forward's: same input, same weights; SyncBN repeats its collectives, in the same
-// order on every rank.) Mixed precision: the recomputation runs under the autocast its forward
-// ran under (backward itself runs outside the trainer's autocast), as torch.utils.checkpoint does.
+// order on every rank.) Random draws (dropout, DropPath) repeat too: the recomputation runs from
+// the generator state the forward pass started with, as torch.utils.checkpoint's preserve_rng_state.
+// Mixed precision: the recomputation runs under the autocast its forward ran under (backward
+// itself runs outside the trainer's autocast), as torch.utils.checkpoint does.
 #include <torch/nn/module.h>
 
 #include <functional>

@@ -1,8 +1,9 @@
 #pragma once
 // Builds models from the config's `model` section by `type:` name, as MMSeg's registries do.
 // An unknown type or parameter is an error naming the key and listing the valid ones.
-//   segmentors: EncoderDecoder      backbones: ResNet, ResNetV1c, ResNetV1d
-//   heads: FCNHead, PSPHead, ASPPHead, DepthwiseSeparableASPPHead, UPerHead
+//   segmentors: EncoderDecoder
+//   backbones: ResNet, ResNetV1c, ResNetV1d, MixVisionTransformer
+//   heads: FCNHead, PSPHead, ASPPHead, DepthwiseSeparableASPPHead, UPerHead, SegformerHead
 #include <memory>
 
 #include "segtrain/config/config.h"
@@ -12,7 +13,8 @@ namespace segtrain::models {
 
 // `comm` serves the SyncBN layers (null, or one rank: plain BatchNorm).
 EncoderDecoder build_segmentor(const config::ConfigNode& model, std::shared_ptr<dist::Communicator> comm = nullptr);
-ResNet build_backbone(const config::ConfigNode& node, std::shared_ptr<dist::Communicator> comm = nullptr);
+std::shared_ptr<Backbone> build_backbone(const config::ConfigNode& node,
+                                         std::shared_ptr<dist::Communicator> comm = nullptr);
 // A user error naming model.decode_head.num_classes unless it equals the dataset's class count.
 void check_num_classes(const config::ConfigNode& model_cfg, EncoderDecoder& model, std::size_t dataset_classes,
                        const std::string& dataset);

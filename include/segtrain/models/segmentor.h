@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "segtrain/models/backbones/resnet.h"
+#include "segtrain/models/backbones/backbone.h"
 #include "segtrain/models/heads/decode_head.h"
 
 namespace segtrain::models {
@@ -26,7 +26,7 @@ struct TestConfig {
 
 class EncoderDecoderImpl : public torch::nn::Module {
  public:
-  EncoderDecoderImpl(ResNet backbone, std::shared_ptr<DecodeHead> decode_head,
+  EncoderDecoderImpl(std::shared_ptr<Backbone> backbone, std::shared_ptr<DecodeHead> decode_head,
                      std::vector<std::shared_ptr<DecodeHead>> auxiliary_heads, TestConfig test_cfg);
 
   std::map<std::string, torch::Tensor> forward_train(const torch::Tensor& images, const torch::Tensor& labels);
@@ -35,7 +35,7 @@ class EncoderDecoderImpl : public torch::nn::Module {
   // Backbone + decode head, logits resized to the input size.
   torch::Tensor encode_decode(const torch::Tensor& images);
 
-  ResNet backbone{nullptr};
+  std::shared_ptr<Backbone> backbone;
   std::shared_ptr<DecodeHead> decode_head;
   std::vector<std::shared_ptr<DecodeHead>> auxiliary_heads;
   TestConfig test_cfg;

@@ -145,4 +145,21 @@ torch::Tensor UPerHead::features(const std::vector<torch::Tensor>& raw) {
   return fpn_bottleneck->forward(torch::cat(outs, 1));
 }
 
+SegformerHead::SegformerHead(HeadOptions o) : DecodeHead(std::move(o)) {
+  const int64_t ch = options_.channels;
+  convs = register_module("convs", torch::nn::ModuleList());
+  for (const int64_t in : options_.in_channels) convs->push_back(ConvModule(ConvSpec{in, ch, 1}, options_.norm));
+  fusion_conv = register_module(
+      "fusion_conv", ConvModule(ConvSpec{static_cast<int64_t>(options_.in_channels.size()) * ch, ch, 1}, options_.norm));
+}
+
+torch::Tensor SegformerHead::features(const std::vector<torch::Tensor>& raw) {
+  const auto inputs = select(raw);
+  std::vector<torch::Tensor> outs;
+  for (std::size_t i = 0; i < inputs.size(); ++i)
+    outs.push_back(resize(convs[i]->as<ConvModuleImpl>()->forward(inputs[i]), inputs[0].sizes().slice(2),
+                          options_.align_corners));
+  return fusion_conv->forward(torch::cat(outs, 1));
+}
+
 }  // namespace segtrain::models

@@ -9,6 +9,10 @@ reference environment (scripts/setup.sh, requirements-reference.txt) with MMSeg'
   mmseg_side.py train CONFIG.py OUT.pth ITERS MMSeg's model trained ITERS steps by MMSeg's own
                                               train_step and SGD, saved by MMCV's save_checkpoint
                                               with the meta MMSeg's train_segmentor gives it
+  mmseg_side.py mit MODELS_DIR                tests/models/mit_reference.py (the parity test's
+                                              torch.nn MiT and SegformerHead) against MMSeg's own
+                                              modules with the same weights, strictly loaded: the
+                                              largest output difference of each, as JSON
 """
 import json
 import sys
@@ -94,6 +98,37 @@ def train(config, out, iters):
     print(json.dumps({"iter": done, "last_loss": float(outputs["loss"])}))
 
 
+def mit(models_dir):
+    import torch
+    from mmseg.models.backbones import MixVisionTransformer
+    from mmseg.models.decode_heads import SegformerHead
+    sys.path.insert(0, models_dir)
+    import mit_reference as ref
+    from parity_reference import randomize
+    out = {}
+    for name, kwargs in ref.MIT_CASES.items():
+        mine = ref.MiT(**kwargs)
+        randomize(mine, torch.Generator().manual_seed(3))
+        theirs = MixVisionTransformer(embed_dims=kwargs["embed_dims"], num_layers=list(kwargs["num_layers"]),
+                                      num_heads=list(ref.HEADS), sr_ratios=list(ref.SR_RATIOS))
+        theirs.load_state_dict(mine.state_dict(), strict=True)
+        mine.eval(), theirs.eval()
+        x = torch.randn(2, 3, 72, 72, generator=torch.Generator().manual_seed(4))
+        with torch.no_grad():
+            out[name] = max(float((a - b).abs().max() / b.abs().max()) for a, b in zip(mine(x), theirs(x)))
+    model = ref.Segformer()
+    randomize(model, torch.Generator().manual_seed(5))
+    head = SegformerHead(in_channels=model.backbone.channels, in_index=[0, 1, 2, 3], channels=16, num_classes=5,
+                         dropout_ratio=0, norm_cfg=dict(type="BN"), align_corners=False)
+    head.load_state_dict(model.decode_head.state_dict(), strict=True)
+    model.eval(), head.eval()
+    with torch.no_grad():
+        feats = model.backbone(torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(6)))
+        want = head(feats)
+        out["segformer_head"] = float((model.decode_head(feats) - want).abs().max() / want.abs().max())
+    print(json.dumps(out))
+
+
 if __name__ == "__main__":
     warnings.simplefilter("ignore")
     stand_in_for_mmcv_ops()
@@ -104,5 +139,7 @@ if __name__ == "__main__":
         configs(*args)
     elif command == "train":
         train(args[0], args[1], int(args[2]))
+    elif command == "mit":
+        mit(*args)
     else:
         sys.exit(f"mmseg_side.py: unknown command {command!r}")

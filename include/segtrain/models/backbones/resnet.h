@@ -16,6 +16,7 @@
 #include <optional>
 #include <vector>
 
+#include "segtrain/models/backbones/backbone.h"
 #include "segtrain/models/conv_module.h"
 
 namespace segtrain::models {
@@ -57,17 +58,17 @@ class ResBlockImpl : public torch::nn::Module {
 };
 TORCH_MODULE(ResBlock);
 
-class ResNetImpl : public torch::nn::Module {
+class ResNetImpl : public Backbone {
  public:
   explicit ResNetImpl(const ResNetOptions& options);
   // The outputs of the stages in out_indices.
-  std::vector<torch::Tensor> forward(const torch::Tensor& x);
+  std::vector<torch::Tensor> forward(const torch::Tensor& x) override;
   // In training: frozen stages (stem included) stay in eval mode, and norm_eval keeps every
   // BatchNorm layer in eval mode, so their running statistics do not move.
   void train(bool on = true) override;
   const ResNetOptions& options() const { return options_; }
   // Channels of each stage's output.
-  std::vector<int64_t> stage_channels() const;
+  std::vector<int64_t> stage_channels() const override;
 
  private:
   ResNetOptions options_;

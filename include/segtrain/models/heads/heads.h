@@ -7,6 +7,8 @@
 //    `c1_bottleneck`, `sep_bottleneck.{0,1}` (depthwise-separable convs)
 //  UPerHead (pool_scales, in_channels list): PPM on the last input, `lateral_convs.i`,
 //    `fpn_convs.i`, `fpn_bottleneck`
+//  SegformerHead (in_channels list): SegFormer's all-MLP decoder, a 1x1 ConvModule per input
+//    (`convs.i`), all resized to the first input's size (bilinear), concatenated, `fusion_conv`
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/container/sequential.h>
 
@@ -90,6 +92,18 @@ class UPerHead : public DecodeHead {
   PPM psp_modules{nullptr};
   ConvModule bottleneck{nullptr}, fpn_bottleneck{nullptr};
   torch::nn::ModuleList lateral_convs{nullptr}, fpn_convs{nullptr};
+};
+
+class SegformerHead : public DecodeHead {
+ public:
+  explicit SegformerHead(HeadOptions o);
+
+ protected:
+  torch::Tensor features(const std::vector<torch::Tensor>& inputs) override;
+
+ private:
+  torch::nn::ModuleList convs{nullptr};
+  ConvModule fusion_conv{nullptr};
 };
 
 }  // namespace segtrain::models
