@@ -67,7 +67,8 @@ def parse_args():
     p.add_argument("--segtrain", default=os.environ.get("SEGTRAIN_BIN", os.path.join(ROOT, "build", "segtrain")))
     p.add_argument("--data", help="Cityscapes-layout shards (default: synthetic ones made in a scratch folder)")
     p.add_argument("--keep", help="copy every run's logs here")
-    p.add_argument("--budget-s", type=float, default=0, help="skip the runs left once this many seconds passed")
+    p.add_argument("--budget-s", type=float, default=0,
+                   help="skip the runs left once this many seconds passed (0: no budget)")
     p.add_argument("--timeout-s", type=float, default=300, help="one run's limit")
     a = p.parse_args()
     a.models = a.models.split(",")
@@ -97,9 +98,18 @@ def parse_args():
     return a
 
 
+class RunTimedOut(Exception):
+    pass
+
+
 def run(cmd, log, timeout, env=None):
+    """Runs cmd under timeout(1) (SIGTERM, so mpirun takes its ranks down with it); a run past
+    its time raises RunTimedOut, another failure ends the benchmark with the log's tail."""
     with open(log, "w") as f:
-        proc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, timeout=timeout, env=env, cwd=ROOT)
+        proc = subprocess.run(["timeout", "--signal=TERM", "--kill-after=20", str(int(timeout))] + cmd, stdout=f,
+                              stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+    if proc.returncode in (124, 137):
+        raise RunTimedOut(f"past {int(timeout)} s")
     if proc.returncode != 0:
         tail = open(log).read().splitlines()[-15:]
         sys.exit(f"gpu_step: {' '.join(cmd[:4])} ... failed (exit {proc.returncode}); {log}:\n" + "\n".join(tail))
@@ -218,16 +228,21 @@ def main():
                         if a.budget_s and time.time() - t0 > a.budget_s:
                             skipped.append(what)
                             continue
-                        r = (reference(a, model, precision, layout, scratch) if side == "torch" else
-                             segtrain(a, model, precision, layout, with_cp, shards, scratch))
+                        try:
+                            r = (reference(a, model, precision, layout, scratch) if side == "torch" else
+                                 segtrain(a, model, precision, layout, with_cp, shards, scratch))
+                        except RunTimedOut as e:
+                            skipped.append(f"{what} ({e})")
+                            print(f"{what}: skipped, {e}", flush=True)
+                            continue
                         r.update(model=model, side=side, precision=precision, layout=layout, with_cp=with_cp,
                                  images_per_s=a.batch / r["seconds_per_iter"])
                         rows.append(r)
                         print(f"{what}: {r['seconds_per_iter']:.4f} s/iter, {r['images_per_s']:.2f} images/s, "
                               f"peak {r['peak_memory_mb']:.0f} MB, data {100 * r['data_share']:.1f}%", flush=True)
-        if a.keep:
-            shutil.copytree(scratch, a.keep, dirs_exist_ok=True, ignore=shutil.ignore_patterns("png", "shards"))
     finally:
+        if a.keep:  # the logs, also of a failed run; not the data or the checkpoints
+            shutil.copytree(scratch, a.keep, dirs_exist_ok=True, ignore=shutil.ignore_patterns("png", "shards", "*.pth"))
         shutil.rmtree(scratch, ignore_errors=True)
 
     params = {}
@@ -244,7 +259,7 @@ def main():
     for m, s in summary.items():
         print(m + ": " + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in s.items()))
     if skipped:
-        print(f"skipped past the {a.budget_s:.0f} s budget: " + "; ".join(skipped))
+        print("skipped (past the budget or their time): " + "; ".join(skipped))
     segtrain_rows = [r for r in rows if r["side"] == "segtrain"]
     print(json.dumps({
         "benchmark": "gpu_step", "device": a.device, "batch": a.batch, "crop": list(a.crop), "iters": a.iters,

@@ -8,7 +8,7 @@
 namespace segtrain::data {
 
 DeviceFeeder::DeviceFeeder(Loader& loader, c10::Device device, at::MemoryFormat format)
-    : loader_(loader), device_(device), format_(format) {
+    : loader_(loader), device_(device), format_(format), input_(device) {
   if (device_.is_cuda()) side_ = c10::impl::VirtualGuardImpl(device_.type()).getStreamFromGlobalPool(device_);
 }
 
@@ -19,8 +19,8 @@ std::optional<DeviceFeeder::InFlight> DeviceFeeder::send() {
   InFlight f;
   std::optional<c10::StreamGuard> on_side;
   if (side_) on_side.emplace(*side_);
-  f.batch.images = model_images(*host, host->images.to(device_, /*non_blocking=*/true), format_);
-  f.batch.labels = model_labels(host->labels.to(device_, /*non_blocking=*/true));
+  f.batch.images = input_.images(*host, host->images.to(device_, /*non_blocking=*/true), format_);
+  f.batch.labels = ModelInput::labels(host->labels.to(device_, /*non_blocking=*/true));
   if (side_) {
     f.ready.emplace(device_.type());
     f.ready->record(*side_);

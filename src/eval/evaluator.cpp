@@ -46,8 +46,9 @@ SegMetrics evaluate(models::EncoderDecoder& model, const EvalData& data, const d
     auto indices = data::eval_indices(data.dataset->size(), world.rank(), world.size());
     auto loader = data::Loader::eval(data.dataset, data.pipeline, std::move(indices), data.options);
     ProgressBar bar(static_cast<long>(data.dataset->size()), world.is_main());
+    data::ModelInput input(device);
     while (auto batch = loader->next()) {
-      torch::Tensor scores = predict(model, data::model_images(*batch, batch->images.to(device), at::MemoryFormat::Contiguous), aug);
+      torch::Tensor scores = predict(model, input.images(*batch, batch->images.to(device), at::MemoryFormat::Contiguous), aug);
       for (std::size_t i = 0; i < batch->gt.size(); ++i) {
         const auto [h, w] = batch->img_shapes[i];
         const auto& gt = batch->gt[i];

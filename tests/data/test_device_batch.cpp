@@ -1,4 +1,4 @@
-// Normalize left to the device: uint8 batches, normalized by data::model_images, are the float
+// Normalize left to the device: uint8 batches, normalized by data::ModelInput, are the float
 // batches that Normalize makes on the loader's workers, bit for bit, padding included; the
 // pipeline is cut only where that holds. The feeder hands out the loader's batches in order.
 #include <ATen/ATen.h>
@@ -44,14 +44,15 @@ void expect_same_batches(const char* steps) {
     EXPECT_EQ(b.images.scalar_type(), at::kByte);
     EXPECT_EQ(b.images.sizes(), (std::vector<int64_t>{3, 24, 24, 3}));
     EXPECT_EQ(b.labels.scalar_type(), at::kByte);
-    const at::Tensor x = model_images(b, b.images, at::MemoryFormat::Contiguous);
+    ModelInput input(c10::Device(c10::kCPU));
+    const at::Tensor x = input.images(b, b.images, at::MemoryFormat::Contiguous);
     EXPECT_TRUE(x.is_contiguous());
     EXPECT_TRUE(at::equal(x, a.images)) << "batch " << k << ": largest difference "
                                         << (x - a.images).abs().max().item<float>();
-    const at::Tensor nhwc = model_images(b, b.images, at::MemoryFormat::ChannelsLast);
+    const at::Tensor nhwc = input.images(b, b.images, at::MemoryFormat::ChannelsLast);
     EXPECT_TRUE(nhwc.is_contiguous(at::MemoryFormat::ChannelsLast));
     EXPECT_TRUE(at::equal(nhwc, a.images));
-    EXPECT_TRUE(at::equal(model_labels(b.labels), a.labels));
+    EXPECT_TRUE(at::equal(ModelInput::labels(b.labels), a.labels));
     for (const auto& [h, w] : b.valid_shapes) padded = padded || h < 24 || w < 24;
   }
   if (std::string(steps) == kPadded) {
@@ -91,12 +92,13 @@ TEST(DeviceBatch, WithoutACutTheLoaderNormalizesAsBefore) {
 TEST(DeviceFeeder, HandsOutTheLoadersBatchesInOrder) {
   auto direct = loader(kCropped, true), fed = loader(kCropped, true);
   DeviceFeeder feeder(*fed, c10::Device(c10::kCPU), at::MemoryFormat::Contiguous);
+  ModelInput input(c10::Device(c10::kCPU));
   for (int k = 0; k < 4; ++k) {
     const Batch want = *direct->next();
     const DeviceBatch got = *feeder.next();
     EXPECT_EQ(got.host.indices, want.indices) << k;
     EXPECT_EQ(got.host.position_after.offset, want.position_after.offset) << k;
-    EXPECT_TRUE(at::equal(got.images, model_images(want, want.images, at::MemoryFormat::Contiguous))) << k;
-    EXPECT_TRUE(at::equal(got.labels, model_labels(want.labels))) << k;
+    EXPECT_TRUE(at::equal(got.images, input.images(want, want.images, at::MemoryFormat::Contiguous))) << k;
+    EXPECT_TRUE(at::equal(got.labels, ModelInput::labels(want.labels))) << k;
   }
 }

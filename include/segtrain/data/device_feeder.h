@@ -10,6 +10,7 @@
 
 #include <optional>
 
+#include "segtrain/data/device_batch.h"
 #include "segtrain/data/loader.h"
 
 namespace segtrain::data {
@@ -37,6 +38,7 @@ class DeviceFeeder {
   Loader& loader_;
   c10::Device device_;
   at::MemoryFormat format_;
+  ModelInput input_;
   std::optional<c10::Stream> side_;                 // CUDA only
   std::optional<std::optional<InFlight>> ahead_;    // the batch already sent (nullopt inside: loader done)
 };

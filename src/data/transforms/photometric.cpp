@@ -105,6 +105,14 @@ void PhotoMetricDistortion::apply(Sample& s, Rng& rng) const {
   s.image = img.contiguous();
 }
 
+at::Tensor normalize_table(const NormalizeParams& n) {
+  at::Tensor table = at::empty({3, 256}, at::kFloat);
+  float* t = table.data_ptr<float>();
+  for (int c = 0; c < 3; ++c)
+    for (int v = 0; v < 256; ++v) t[256 * c + v] = static_cast<float>((v - n.mean[c]) / n.std[c]);
+  return table;
+}
+
 Normalize::Normalize(NormalizeParams params) : p_(params) {}
 
 void Normalize::apply(Sample& s, Rng&) const {
@@ -114,10 +122,8 @@ void Normalize::apply(Sample& s, Rng&) const {
                at::tensor({p_.std[0], p_.std[1], p_.std[2]}, at::kFloat)).contiguous();
     return;
   }
-  // uint8 in: (v - mean) / std is a 256-entry table per channel.
-  std::array<std::array<float, 256>, 3> lut;
-  for (int c = 0; c < 3; ++c)
-    for (int v = 0; v < 256; ++v) lut[c][v] = static_cast<float>((v - p_.mean[c]) / p_.std[c]);
+  const at::Tensor table = normalize_table(p_);
+  const float* lut = table.data_ptr<float>();
   at::Tensor src = s.image.contiguous();
   at::Tensor out = at::empty(src.sizes(), src.options().dtype(at::kFloat));
   const uint8_t* in = src.data_ptr<uint8_t>();
@@ -125,7 +131,7 @@ void Normalize::apply(Sample& s, Rng&) const {
   for (int64_t i = 0, n = src.numel() / 3; i < n; ++i)
     for (int c = 0; c < 3; ++c) {
       const int from = p_.to_rgb ? c : 2 - c;  // config's mean/std in BGR order: output BGR
-      o[3 * i + c] = lut[c][in[3 * i + from]];
+      o[3 * i + c] = lut[256 * c + in[3 * i + from]];
     }
   s.image = out;
 }

@@ -30,6 +30,10 @@ struct NormalizeParams {
   bool to_rgb = true;
 };
 
+// uint8 in: (v - mean[c]) / std[c] is a 256-entry table per channel, 3 x 256 float32 (computed
+// in double, then rounded); the loader's workers and the device (data/device_batch.h) use it.
+at::Tensor normalize_table(const NormalizeParams& n);
+
 class Normalize : public Transform {
  public:
   explicit Normalize(NormalizeParams params);
