@@ -29,7 +29,7 @@ Optimizer build_optimizer(const config::ConfigNode& cfg, torch::nn::Module& mode
                                    : std::vector<std::string>{"type", "lr", "betas", "eps", "weight_decay", "paramwise_cfg", "amsgrad"});
   const double lr = cfg.get<double>("lr"), weight_decay = cfg.get<double>("weight_decay", out.type == "SGD" ? 0.0 : 0.01);
 
-  // custom_keys, longest first (MMCV sorts them so the most specific key wins).
+  // custom_keys, longest first (MMCV sorts them so the most specific key wins), then by name.
   std::vector<std::pair<std::string, Multipliers>> custom;
   if (cfg.has("paramwise_cfg")) {
     const auto pw = cfg.at("paramwise_cfg");
@@ -40,6 +40,9 @@ Optimizer build_optimizer(const config::ConfigNode& cfg, torch::nn::Module& mode
         k.check_keys({"lr_mult", "decay_mult"});
         custom.push_back({key, {k.get<double>("lr_mult", 1.0), k.get<double>("decay_mult", 1.0)}});
       }
+    // MMCV: sorted(sorted(keys), key=len, reverse=True): among keys of one length the
+    // alphabetically first wins, whatever the config's order.
+    std::sort(custom.begin(), custom.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     std::stable_sort(custom.begin(), custom.end(), [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
   }
   // One group per distinct (lr_mult, decay_mult), in first-seen order.

@@ -3,6 +3,8 @@
 #include <ATen/Context.h>
 #include <torch/autograd.h>
 
+#include <mutex>
+
 #include "segtrain/models/autocast_scope.h"
 
 namespace segtrain::models {
@@ -14,6 +16,27 @@ using torch::autograd::variable_list;
 struct Recompute {
   torch::nn::Module* block;
   const std::function<torch::Tensor(const torch::Tensor&)>* fn;
+};
+
+// Sets a generator to an earlier state while it lives, then back to where it was (also when the
+// recomputation throws): the rest of the step draws as if nothing was recomputed.
+class RngRewind {
+ public:
+  RngRewind(at::Generator generator, const at::Tensor& earlier) : generator_(std::move(generator)) {
+    std::lock_guard<std::mutex> lock(generator_.mutex());
+    now_ = generator_.get_state();
+    generator_.set_state(earlier);
+  }
+  ~RngRewind() {
+    std::lock_guard<std::mutex> lock(generator_.mutex());
+    generator_.set_state(now_);
+  }
+  RngRewind(const RngRewind&) = delete;
+  RngRewind& operator=(const RngRewind&) = delete;
+
+ private:
+  at::Generator generator_;
+  at::Tensor now_;
 };
 
 struct CheckpointFunction : public torch::autograd::Function<CheckpointFunction> {
@@ -45,15 +68,12 @@ struct CheckpointFunction : public torch::autograd::Function<CheckpointFunction>
     }
     torch::Tensor y;
     {
-      at::Generator generator = at::globalContext().defaultGenerator(x.device());
-      const at::Tensor now = generator.get_state();
-      generator.set_state(ctx->saved_data["rng"].toTensor());
+      RngRewind same_draws(at::globalContext().defaultGenerator(x.device()), ctx->saved_data["rng"].toTensor());
       torch::AutoGradMode enable(true);
       const int64_t autocast = ctx->saved_data["autocast"].toInt();
       AutocastScope same_precision(autocast < 0 ? std::nullopt : std::optional(static_cast<at::ScalarType>(autocast)),
                                    x.device().type());
       y = (*fn)(x);
-      generator.set_state(now);  // the rest of the step draws as if nothing was recomputed
     }
     std::vector<torch::Tensor> inputs{x};
     for (auto& p : block->parameters())

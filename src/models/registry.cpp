@@ -140,6 +140,8 @@ MixVisionTransformer build_mix_vision_transformer(const ConfigNode& n) {
     const auto norm = n.at("norm_cfg");
     norm.check_keys({"type", "eps", "requires_grad"});
     if (norm.get<std::string>("type") != "LN") throw norm.at("type").error("only LN is supported");
+    if (!norm.get<bool>("requires_grad", true))
+      throw norm.at("requires_grad").error("frozen LayerNorms are not supported; leave it true");
     o.norm_eps = norm.get<double>("eps", 1e-5);  // a norm_cfg of its own: LayerNorm's default eps
   }
   o.with_cp = n.get<bool>("with_cp", false);

@@ -79,6 +79,8 @@ TEST(MixVisionTransformer, ConfigErrorsNameTheKey) {
   EXPECT_NE(error_of("out_indices: [0, 4]").find("key 'backbone.out_indices'"), std::string::npos);
   EXPECT_NE(error_of("drop_path_rate: 1.5").find("key 'backbone.drop_path_rate': must be in [0, 1)"), std::string::npos);
   EXPECT_NE(error_of("act_cfg: {type: ReLU}").find("only GELU"), std::string::npos);
+  EXPECT_NE(error_of("norm_cfg: {type: LN, requires_grad: false}").find("key 'backbone.norm_cfg.requires_grad'"),
+            std::string::npos);
   EXPECT_NE(error_of("norm_cfg: {type: BN}").find("only LN"), std::string::npos);
   EXPECT_NE(error_of("patch_size: [7, 3, 3, 3]").find("patch_size"), std::string::npos);
 }

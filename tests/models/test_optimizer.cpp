@@ -42,6 +42,26 @@ TEST(Optimizer, CustomKeysMakeGroupsWithMultipliers) {
   EXPECT_DOUBLE_EQ(opt.lr(1), 0.05);
 }
 
+// Keys of one length: MMCV tries them in alphabetical order, not the config's ("head" before
+// "norm" for SegFormer's paramwise_cfg, whose config lists norm first).
+TEST(Optimizer, CustomKeysOfOneLengthInAlphabeticalOrder) {
+  struct BothImpl : torch::nn::Module {
+    BothImpl() {
+      register_module("decode_head_norm", torch::nn::Linear(2, 2));
+      register_module("backbone_norm", torch::nn::Linear(2, 2));
+    }
+  };
+  auto m = std::make_shared<BothImpl>();
+  auto opt = build("{type: AdamW, lr: 0.01, weight_decay: 0.01, paramwise_cfg: {custom_keys: "
+                   "{norm: {decay_mult: 0.0}, head: {lr_mult: 10.0}}}}", *m);
+  ASSERT_EQ(opt.impl->param_groups().size(), 2u);
+  EXPECT_EQ(opt.base_lrs, (std::vector<double>{0.1, 0.01}));  // decode_head_norm: "head" wins
+  auto& head = static_cast<torch::optim::AdamWOptions&>(opt.impl->param_groups()[0].options());
+  EXPECT_DOUBLE_EQ(head.weight_decay(), 0.01);
+  auto& norm = static_cast<torch::optim::AdamWOptions&>(opt.impl->param_groups()[1].options());
+  EXPECT_DOUBLE_EQ(norm.weight_decay(), 0.0);
+}
+
 TEST(Optimizer, AdamWAndErrors) {
   TwoParts m;
   auto opt = build("{type: AdamW, lr: 6.0e-5, betas: [0.9, 0.999], weight_decay: 0.01}", *m);
