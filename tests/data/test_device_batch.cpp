@@ -44,7 +44,7 @@ void expect_same_batches(const char* steps) {
     EXPECT_EQ(b.images.scalar_type(), at::kByte);
     EXPECT_EQ(b.images.sizes(), (std::vector<int64_t>{3, 24, 24, 3}));
     EXPECT_EQ(b.labels.scalar_type(), at::kByte);
-    ModelInput input(c10::Device(c10::kCPU));
+    ModelInput input{c10::Device(c10::kCPU)};
     const at::Tensor x = input.images(b, b.images, at::MemoryFormat::Contiguous);
     EXPECT_TRUE(x.is_contiguous());
     EXPECT_TRUE(at::equal(x, a.images)) << "batch " << k << ": largest difference "
@@ -92,7 +92,7 @@ TEST(DeviceBatch, WithoutACutTheLoaderNormalizesAsBefore) {
 TEST(DeviceFeeder, HandsOutTheLoadersBatchesInOrder) {
   auto direct = loader(kCropped, true), fed = loader(kCropped, true);
   DeviceFeeder feeder(*fed, c10::Device(c10::kCPU), at::MemoryFormat::Contiguous);
-  ModelInput input(c10::Device(c10::kCPU));
+  ModelInput input{c10::Device(c10::kCPU)};
   for (int k = 0; k < 4; ++k) {
     const Batch want = *direct->next();
     const DeviceBatch got = *feeder.next();
