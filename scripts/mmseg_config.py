@@ -33,9 +33,12 @@ PIPELINE = {"LoadImageFromFile", "LoadAnnotations", "Resize", "RandomCrop", "Ran
             "Normalize", "Pad", "DefaultFormatBundle", "Collect", "MultiScaleFlipAug", "ImageToTensor"}
 SEGTRAIN_TYPES = [
     (r"model", {"EncoderDecoder"}),
-    (r"model\.backbone", {"ResNet", "ResNetV1c", "ResNetV1d", "MixVisionTransformer"}),
+    (r"model\.backbone", {"ResNet", "ResNetV1c", "ResNetV1d", "MixVisionTransformer", "SwinTransformer"}),
     (r"model\.backbone\.init_cfg", {"Pretrained"}),
     (r"model\.(decode_head|auxiliary_head)", HEADS),
+    # The transformer backbones' LayerNorm and GELU (Swin's base names its norm_cfg backbone_norm_cfg).
+    (r"model\.backbone\.norm_cfg|backbone_norm_cfg", {"BN", "SyncBN", "LN"}),
+    (r"model\.backbone\.act_cfg", {"GELU"}),
     (r"(.+\.)?norm_cfg", {"BN", "SyncBN"}),
     (r"(.+\.)?act_cfg", {"ReLU"}),
     (r".+\.loss_decode", {"CrossEntropyLoss"}),

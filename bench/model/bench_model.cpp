@@ -1,5 +1,5 @@
 // bench/model: forward+backward time and peak tensor memory of MMSeg's models (the ResNet-50
-// ones, SegFormer MiT-B0 and MiT-B2) on CPU at 512x512, batch 2, with and without with_cp, for
+// ones, SegFormer MiT-B0 and MiT-B2, UPerNet Swin-T) on CPU at 512x512, batch 2, with and without with_cp, for
 // the given thread counts.
 // Usage: bench_model CONFIG_ROOT REPEATS THREADS... ; prints a table, then one JSON line.
 #include <ATen/Parallel.h>
@@ -58,13 +58,15 @@ int main(int argc, char** argv) {
   }
   const std::string root = argv[1];
   const int repeats = std::atoi(argv[2]);
-  // Config files under CONFIG_ROOT; MiT-B2 has no base of its own (MMSeg sizes it in the full config).
+  // Config files under CONFIG_ROOT; MiT-B2 has no base of its own (MMSeg sizes it in the full
+  // config), and Swin-T's full config names its size.
   const std::vector<std::string> configs = {
       "_base_/models/pspnet_r50-d8",     "_base_/models/fcn_r50-d8",  "_base_/models/deeplabv3_r50-d8",
       "_base_/models/deeplabv3plus_r50-d8", "_base_/models/upernet_r50", "_base_/models/segformer_mit-b0",
-      "segformer/segformer_mit-b2_512x512_160k_ade20k"};
+      "segformer/segformer_mit-b2_512x512_160k_ade20k",
+      "swin/upernet_swin_tiny_patch4_window7_512x512_160k_ade20k_pretrain_224x224_1K"};
   nlohmann::json out{{"benchmark", "model"}, {"input", "2x3x512x512"}, {"rows", nlohmann::json::array()}};
-  std::printf("%-22s %7s %9s %12s %12s %9s %9s\n", "model", "threads", "with_cp", "time s", "act. MB", "mem cut",
+  std::printf("%-32s %7s %9s %12s %12s %9s %9s\n", "model", "threads", "with_cp", "time s", "act. MB", "mem cut",
               "time cost");
   for (int a = 3; a < argc; ++a) {
     const int threads = std::atoi(argv[a]);
@@ -74,9 +76,9 @@ int main(int argc, char** argv) {
       const std::string name = config.substr(config.rfind('/') + 1, config.find("_512x512") - config.rfind('/') - 1);
       Result plain = measure(file, false, repeats), cp = measure(file, true, repeats);
       const double cut = 1 - cp.activation_mb / plain.activation_mb, cost = cp.seconds / plain.seconds - 1;
-      std::printf("%-22s %7d %9s %12.2f %12.0f %9s %9s\n", name.c_str(), threads, "no", plain.seconds,
+      std::printf("%-32s %7d %9s %12.2f %12.0f %9s %9s\n", name.c_str(), threads, "no", plain.seconds,
                   plain.activation_mb, "", "");
-      std::printf("%-22s %7d %9s %12.2f %12.0f %8.0f%% %8.0f%%\n", name.c_str(), threads, "yes", cp.seconds,
+      std::printf("%-32s %7d %9s %12.2f %12.0f %8.0f%% %8.0f%%\n", name.c_str(), threads, "yes", cp.seconds,
                   cp.activation_mb, cut * 100, cost * 100);
       out["rows"].push_back({{"model", name}, {"threads", threads}, {"seconds", plain.seconds},
                              {"seconds_with_cp", cp.seconds}, {"activation_mb", plain.activation_mb},

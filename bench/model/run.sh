@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ./scripts/bench.sh model [REPEATS] [THREADS...]: forward+backward time and peak tensor memory
-# per model (the ResNet-50 bases of configs/_base_/models, SegFormer MiT-B0 and MiT-B2) at
-# 512x512, batch 2, on CPU, with and without with_cp.
+# per model (the ResNet-50 bases of configs/_base_/models, SegFormer MiT-B0 and MiT-B2, UPerNet
+# Swin-T) at 512x512, batch 2, on CPU, with and without with_cp.
 # Defaults: 1 repeat after a warm-up, 1 and 2 threads. The headline (JSON's with_cp_memory_cut
 # and with_cp_time_cost) is PSPNet R50-D8 at the first thread count. Last line: JSON.
 set -euo pipefail

@@ -4,12 +4,12 @@ namespace segtrain::config {
 namespace {
 
 // MMSegmentation's top-level names, including its helper variables (img_norm_cfg, crop_size,
-// SegFormer's and Swin's `checkpoint`...).
+// SegFormer's `checkpoint`, Swin's `checkpoint_file` and `backbone_norm_cfg`...).
 const std::vector<std::string> kTopLevel = {
     "model", "data", "optimizer", "optimizer_config", "lr_config", "runner", "checkpoint_config",
     "evaluation", "log_config", "log_level", "work_dir", "load_from", "resume_from", "workflow",
     "cudnn_benchmark", "dist_params", "seed", "deterministic", "find_unused_parameters",
-    "bucket_cap_mb", "comm_hook", "checkpoint",
+    "bucket_cap_mb", "comm_hook", "checkpoint", "checkpoint_file", "backbone_norm_cfg",
     "dataset_type", "data_root", "img_norm_cfg", "crop_size", "train_pipeline", "test_pipeline",
     "norm_cfg", "custom_hooks", "gpu_ids", "total_iters", "device", "fp16", "channels_last"};
 

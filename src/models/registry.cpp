@@ -8,6 +8,7 @@
 #include "segtrain/core/suggest.h"
 #include "segtrain/models/backbones/mix_vision_transformer.h"
 #include "segtrain/models/backbones/resnet.h"
+#include "segtrain/models/backbones/swin_transformer.h"
 #include "segtrain/models/heads/heads.h"
 
 namespace segtrain::models {
@@ -103,6 +104,32 @@ ResNet build_resnet(const ConfigNode& n, Comm comm) {
   return ResNet(o);
 }
 
+// The transformer backbones' common keys: act_cfg (GELU only), norm_cfg (LN), dropout rates.
+void check_gelu(const ConfigNode& n) {
+  if (n.has("act_cfg") && n.at("act_cfg").get<std::string>("type") != "GELU")
+    throw n.at("act_cfg").error("only GELU is supported");
+}
+
+double layer_norm_eps(const ConfigNode& norm) {
+  norm.check_keys({"type", "eps", "requires_grad"});
+  if (norm.get<std::string>("type") != "LN") throw norm.at("type").error("only LN is supported");
+  if (!norm.get<bool>("requires_grad", true))
+    throw norm.at("requires_grad").error("frozen LayerNorms are not supported; leave it true");
+  return norm.get<double>("eps", 1e-5);
+}
+
+void check_rates(const ConfigNode& n) {
+  for (const char* rate : {"drop_rate", "attn_drop_rate", "drop_path_rate"})
+    if (n.get<double>(rate, 0.0) < 0 || n.get<double>(rate, 0.0) >= 1) throw n.at(rate).error("must be in [0, 1)");
+}
+
+// Every entry of out_indices must name one of `stages` stages.
+void check_out_indices(const ConfigNode& n, const std::vector<int64_t>& out_indices, std::size_t stages) {
+  for (const int64_t i : out_indices)
+    if (i < 0 || i >= static_cast<int64_t>(stages))
+      throw n.at("out_indices").error("entries must be stage indices below " + std::to_string(stages));
+}
+
 // MMSeg's MixVisionTransformer; LayerNorm and GELU are its only norm and activation.
 MixVisionTransformer build_mix_vision_transformer(const ConfigNode& n) {
   n.check_keys({"type", "in_channels", "embed_dims", "num_stages", "num_layers", "num_heads", "patch_sizes", "strides",
@@ -125,34 +152,81 @@ MixVisionTransformer build_mix_vision_transformer(const ConfigNode& n) {
     if (list->size() != stages)
       throw (n.has(key) ? n.at(key) : n).error(std::string(key) + " needs one entry per stage (num_stages: " +
                                                std::to_string(stages) + ")");
-  for (const int64_t i : o.out_indices)
-    if (i < 0 || i >= static_cast<int64_t>(stages)) throw n.at("out_indices").error("entries must be stage indices below num_stages");
+  check_out_indices(n, o.out_indices, stages);
   o.mlp_ratio = n.get<int64_t>("mlp_ratio", 4);
   o.qkv_bias = n.get<bool>("qkv_bias", true);
   o.drop_rate = n.get<double>("drop_rate", 0.0);
   o.attn_drop_rate = n.get<double>("attn_drop_rate", 0.0);
   o.drop_path_rate = n.get<double>("drop_path_rate", 0.0);
-  for (const char* rate : {"drop_rate", "attn_drop_rate", "drop_path_rate"})
-    if (n.get<double>(rate, 0.0) < 0 || n.get<double>(rate, 0.0) >= 1) throw n.at(rate).error("must be in [0, 1)");
-  if (n.has("act_cfg") && n.at("act_cfg").get<std::string>("type") != "GELU")
-    throw n.at("act_cfg").error("only GELU is supported");
-  if (n.has("norm_cfg")) {
-    const auto norm = n.at("norm_cfg");
-    norm.check_keys({"type", "eps", "requires_grad"});
-    if (norm.get<std::string>("type") != "LN") throw norm.at("type").error("only LN is supported");
-    if (!norm.get<bool>("requires_grad", true))
-      throw norm.at("requires_grad").error("frozen LayerNorms are not supported; leave it true");
-    o.norm_eps = norm.get<double>("eps", 1e-5);  // a norm_cfg of its own: LayerNorm's default eps
-  }
+  check_rates(n);
+  check_gelu(n);
+  if (n.has("norm_cfg")) o.norm_eps = layer_norm_eps(n.at("norm_cfg"));  // its own: LayerNorm's default eps
   o.with_cp = n.get<bool>("with_cp", false);
   return MixVisionTransformer(o);
+}
+
+// MMSeg's SwinTransformer; the number of stages is len(depths).
+SwinTransformer build_swin_transformer(const ConfigNode& n) {
+  n.check_keys({"type", "pretrain_img_size", "in_channels", "embed_dims", "patch_size", "window_size", "mlp_ratio",
+                "depths", "num_heads", "strides", "out_indices", "qkv_bias", "qk_scale", "patch_norm", "drop_rate",
+                "attn_drop_rate", "drop_path_rate", "use_abs_pos_embed", "act_cfg", "norm_cfg", "with_cp", "pretrained",
+                "frozen_stages", "init_cfg"});
+  SwinTransformerOptions o;
+  if (n.has("pretrain_img_size")) {
+    const auto size = n.at("pretrain_img_size");
+    o.pretrain_img_size = size.is_list() ? size.as<std::vector<int64_t>>() : std::vector<int64_t>{size.as<int64_t>()};
+    if (o.pretrain_img_size.size() == 1) o.pretrain_img_size.push_back(o.pretrain_img_size[0]);
+    if (o.pretrain_img_size.size() != 2) throw size.error("expected a size or an (h, w) pair");
+  }
+  o.in_channels = n.get<int64_t>("in_channels", 3);
+  o.embed_dims = n.get<int64_t>("embed_dims", 96);
+  o.patch_size = n.get<int64_t>("patch_size", 4);
+  o.window_size = n.get<int64_t>("window_size", 7);
+  o.mlp_ratio = n.get<double>("mlp_ratio", 4.0);
+  o.depths = ints(n, "depths", o.depths);
+  o.num_heads = ints(n, "num_heads", o.num_heads);
+  o.strides = ints(n, "strides", o.strides);
+  o.out_indices = ints(n, "out_indices", o.out_indices);
+  const std::size_t stages = o.depths.size();
+  if (stages == 0) throw n.at("depths").error("needs at least one stage");
+  const std::string per_stage = "needs one entry per stage (len(depths): " + std::to_string(stages) + ")";
+  if (o.num_heads.size() != stages) throw (n.has("num_heads") ? n.at("num_heads") : n).error(per_stage);
+  if (o.strides.size() < stages) throw (n.has("strides") ? n.at("strides") : n).error(per_stage);
+  if (o.strides[0] != o.patch_size)
+    throw (n.has("strides") ? n.at("strides") : n).error("strides[0] must equal patch_size (a non-overlapping patch embedding)");
+  for (const char* key : {"in_channels", "embed_dims", "patch_size", "window_size"})
+    if (n.has(key) && n.get<int64_t>(key) < 1) throw n.at(key).error("must be positive");
+  for (const int64_t stride : o.strides)
+    if (stride < 1) throw n.at("strides").error("entries must be positive");
+  for (std::size_t i = 0; i < stages; ++i)
+    if (o.num_heads[i] < 1 || (o.embed_dims << i) % o.num_heads[i] != 0)
+      throw (n.has("num_heads") ? n.at("num_heads") : n.has("embed_dims") ? n.at("embed_dims") : n)
+          .error("stage " + std::to_string(i) + "'s " + std::to_string(o.embed_dims << i) +
+                 " channels do not split into " + std::to_string(o.num_heads[i]) + " heads");
+  check_out_indices(n, o.out_indices, stages);
+  o.qkv_bias = n.get<bool>("qkv_bias", true);
+  if (n.has("qk_scale") && !n.at("qk_scale").is_null()) o.qk_scale = n.get<double>("qk_scale");
+  o.patch_norm = n.get<bool>("patch_norm", true);
+  o.drop_rate = n.get<double>("drop_rate", 0.0);
+  o.attn_drop_rate = n.get<double>("attn_drop_rate", 0.0);
+  o.drop_path_rate = n.get<double>("drop_path_rate", 0.1);
+  check_rates(n);
+  o.use_abs_pos_embed = n.get<bool>("use_abs_pos_embed", false);
+  check_gelu(n);
+  if (n.has("norm_cfg")) o.norm_eps = layer_norm_eps(n.at("norm_cfg"));
+  o.frozen_stages = n.get<int64_t>("frozen_stages", -1);
+  if (o.frozen_stages > static_cast<int64_t>(stages)) throw n.at("frozen_stages").error("is more than the number of stages");
+  o.with_cp = n.get<bool>("with_cp", false);
+  return SwinTransformer(o);
 }
 
 }  // namespace
 
 std::shared_ptr<Backbone> build_backbone(const ConfigNode& n, Comm comm) {
-  require_type(n, {"ResNet", "ResNetV1c", "ResNetV1d", "MixVisionTransformer"}, "backbone");
-  if (n.get<std::string>("type") == "MixVisionTransformer") return build_mix_vision_transformer(n).ptr();
+  require_type(n, {"ResNet", "ResNetV1c", "ResNetV1d", "MixVisionTransformer", "SwinTransformer"}, "backbone");
+  const std::string type = n.get<std::string>("type");
+  if (type == "MixVisionTransformer") return build_mix_vision_transformer(n).ptr();
+  if (type == "SwinTransformer") return build_swin_transformer(n).ptr();
   return build_resnet(n, comm).ptr();
 }
 

@@ -3,10 +3,11 @@ from the architecture (MMSeg's docs and papers), not from segtrain's C++. It sav
 weights under MMSeg's key names with torch.save, a fixed input and label, the eval-mode logits
 and the gradients of one training step; tests/models/test_parity.cpp loads them into segtrain.
 
-Usage: parity_reference.py OUT_DIR      (writes OUT_DIR/{psp,uper,segformer}_{weights,mmseg,expected}.pth,
+Usage: parity_reference.py OUT_DIR      (writes OUT_DIR/{psp,uper,segformer,swin_uper}_{weights,mmseg,expected}.pth,
                                          backbone_imagenet.pth, the backbone with a classifier, and
-                                         backbone_{v1b_r18,v1d_r50,mit_b0,mit_b2_small}_{weights,expected}.pth;
-                                         the MiT cases from mit_reference.py)
+                                         backbone_{v1b_r18,v1d_r50,mit_b0,mit_b2_small,swin_t,swin_s_small}_{weights,expected}.pth;
+                                         the MiT cases from mit_reference.py, the Swin ones from
+                                         swin_reference.py)
 Sizes (shared with test_parity.cpp): ResNetV1c depth 50 with stem_channels 16, base_channels 8
 (stage outputs 32, 64, 128, 256), D8; heads with channels 8, 5 classes, pool scales 1, 2, 3, 6;
 input 2x3x64x64; BN (not SyncBN); dropout 0.
@@ -19,6 +20,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import mit_reference
+import swin_reference
 
 
 class ConvModule(nn.Module):
@@ -205,6 +207,8 @@ def randomize(model, gen):
             else:
                 t.copy_(torch.randn(t.shape, generator=gen) * 0.1)
         bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+        if not bns:
+            return
         for m in bns:
             m.momentum = None  # cumulative average over the calibration batches
         model.train()
@@ -288,3 +292,5 @@ if __name__ == "__main__":
     main(sys.argv[1])
     backbone_cases(sys.argv[1])
     mit_reference.mit_cases(sys.argv[1], save_backbone_case, save_segmentor_case, randomize)
+    swin_reference.swin_cases(sys.argv[1], save_backbone_case, save_segmentor_case, randomize,
+                              lambda cins: UPerHead(cins=cins))

@@ -1,5 +1,5 @@
-// segtrain's models against the independent torch.nn definitions in parity_reference.py and
-// mit_reference.py:
+// segtrain's models against the independent torch.nn definitions in parity_reference.py,
+// mit_reference.py and swin_reference.py:
 // the same weights (loaded by name from torch.save files) give the same logits and gradients.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -34,8 +34,25 @@ const std::string kMitB2Small =
     "type: MixVisionTransformer, embed_dims: 16, num_layers: [3, 4, 6, 3], num_heads: [1, 2, 5, 8], "
     "sr_ratios: [8, 4, 2, 1]";
 
+// Swin-T, a Swin-S-depth Swin at a third of the width (with an absolute position embedding), and the
+// narrow Swin under UPerHead (swin_reference.py's SWIN_CASES and UPER_BACKBONE); no stochastic depth.
+const std::string kSwinT =
+    "type: SwinTransformer, embed_dims: 96, depths: [2, 2, 6, 2], num_heads: [3, 6, 12, 24], window_size: 7, "
+    "drop_path_rate: 0.0";
+const std::string kSwinSSmall =
+    "type: SwinTransformer, embed_dims: 32, depths: [2, 2, 18, 2], num_heads: [1, 2, 4, 8], window_size: 7, "
+    "drop_path_rate: 0.0, use_abs_pos_embed: true, pretrain_img_size: 72";
+const std::string kSwinUper =
+    "type: SwinTransformer, embed_dims: 16, depths: [2, 2, 2, 2], num_heads: [1, 2, 4, 8], window_size: 7, "
+    "drop_path_rate: 0.0";
+
 // The sizes parity_reference.py uses.
 std::string model_config(const std::string& head) {
+  if (head == "swin_uper")
+    return "model: {type: EncoderDecoder, backbone: {" + kSwinUper +
+           "}, decode_head: {type: UPerHead, in_channels: [16, 32, 64, 128], in_index: [0, 1, 2, 3], "
+           "pool_scales: [1, 2, 3, 6], channels: 8, num_classes: 5, dropout_ratio: 0.0, norm_cfg: {type: BN}, "
+           "align_corners: false}}";
   if (head == "segformer")
     return "model: {type: EncoderDecoder, backbone: {" + kMitB0 +
            "}, decode_head: {type: SegformerHead, in_channels: [32, 64, 160, 256], in_index: [0, 1, 2, 3], "
@@ -105,10 +122,10 @@ TEST_P(Parity, LogitsAndGradientsMatchTheTorchNnReference) {
   EXPECT_GT(expect_gradients_match(*model, expected), 100);
 }
 
-INSTANTIATE_TEST_SUITE_P(PspUperAndSegformer, Parity, ::testing::Values("psp", "uper", "segformer"));
+INSTANTIATE_TEST_SUITE_P(PspUperSegformerAndSwin, Parity, ::testing::Values("psp", "uper", "segformer", "swin_uper"));
 
-// The ResNet family's variants (parity_reference.py's BACKBONE_CASES) and MiT (mit_reference.py's
-// MIT_CASES), the same sizes: stage outputs in eval mode and the gradients of a weighted sum of
+// The ResNet family's variants (parity_reference.py's BACKBONE_CASES), MiT (mit_reference.py's
+// MIT_CASES) and Swin (swin_reference.py's SWIN_CASES), the same sizes: stage outputs in eval mode and the gradients of a weighted sum of
 // the training-mode outputs.
 class BackboneParity : public ::testing::TestWithParam<std::pair<std::string, std::string>> {};
 
@@ -144,7 +161,7 @@ TEST_P(BackboneParity, StageOutputsAndGradientsMatchTheTorchNnReference) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    ResNetAndMiT, BackboneParity,
+    ResNetMiTAndSwin, BackboneParity,
     ::testing::Values(std::make_pair(std::string("v1b_r18"),
                                      std::string("type: ResNet, depth: 18, strides: [1, 2, 1, 1], dilations: [1, 1, 2, 4], "
                                                  "contract_dilation: true, stem_channels: 16, base_channels: 8, "
@@ -154,7 +171,9 @@ INSTANTIATE_TEST_SUITE_P(
                                                  "multi_grid: [1, 2, 4], stem_channels: 16, base_channels: 8, "
                                                  "norm_cfg: {type: BN}")),
                       std::make_pair(std::string("mit_b0"), kMitB0),
-                      std::make_pair(std::string("mit_b2_small"), kMitB2Small)),
+                      std::make_pair(std::string("mit_b2_small"), kMitB2Small),
+                      std::make_pair(std::string("swin_t"), kSwinT),
+                      std::make_pair(std::string("swin_s_small"), kSwinSSmall)),
     [](const auto& info) { return info.param.first; });
 
 // model.pretrained as MMSeg's configs give it: open-mmlab://resnet50_v1c resolves to MMCV's file in

@@ -21,7 +21,9 @@ from segdata import meta
 SEGTRAIN = os.environ.get("SEGTRAIN_BIN") or os.path.join(ROOT, "build", "segtrain")
 CONFIGS = sorted(p for p in glob.glob(os.path.join(ROOT, "configs", "**", "*.yaml"), recursive=True)
                  if f"{os.sep}_base_{os.sep}" not in p)
-NAME = re.compile(r"^(?P<model>.+)_(?P<h>\d+)x(?P<w>\d+)_(?P<kiters>\d+)k_(?P<dataset>[a-z0-9]+)$")
+# (Swin's names end in the ImageNet weights they start from: _pretrain_224x224_1K.)
+NAME = re.compile(r"^(?P<model>.+)_(?P<h>\d+)x(?P<w>\d+)_(?P<kiters>\d+)k_(?P<dataset>[a-z0-9]+)"
+                  r"(_pretrain_\d+x\d+_\d+K)?$")
 # Classes per dataset name as MMSeg's file names spell it: the converter's class lists, which
 # segtrain compares with num_classes when it opens the shards.
 DATASETS = {
@@ -135,6 +137,7 @@ def test_configs_found():
     names = [rel(c) for c in CONFIGS]
     for method in ("fcn", "pspnet", "deeplabv3", "deeplabv3plus", "upernet", "segformer"):
         assert sum(n.startswith(f"configs/{method}/") for n in names) >= 4, names
+    assert sum(n.startswith("configs/swin/upernet_swin_") for n in names) >= 3, names
 
 
 # With the converter's comparison (test_mmseg_config.py): one worker prints each config once.
@@ -184,10 +187,11 @@ def ade_like_shards(tmp_path_factory):
     return synthetic_shards(tmp_path_factory.mktemp("ade_like"), 2, 1, "64x48", DATASETS["ade20k"][1])
 
 
-# One config per model base: each builds its full-size model (ResNet-50 or MiT-B0, 150 classes) and
-# trains one iteration, on 64x64 crops so that it takes seconds on a CPU.
+# One config per model base: each builds its full-size model (ResNet-50, MiT-B0 or Swin-T, 150
+# classes) and trains one iteration, on 64x64 crops so that it takes seconds on a CPU.
 ONE_PER_MODEL = [c for c in CONFIGS if c.endswith("_512x512_80k_ade20k.yaml") or
-                 c.endswith("segformer_mit-b0_512x512_160k_ade20k.yaml")]
+                 c.endswith("segformer_mit-b0_512x512_160k_ade20k.yaml") or
+                 c.endswith("upernet_swin_tiny_patch4_window7_512x512_160k_ade20k_pretrain_224x224_1K.yaml")]
 
 
 @pytest.mark.parametrize("config", ONE_PER_MODEL, ids=rel)
@@ -202,7 +206,8 @@ def test_config_trains_one_iteration(config, ade_like_shards, tmp_path):
                      f"data.train.pipeline.{index['RandomCrop']}.crop_size=[64,64]",
                      f"data.train.pipeline.{index['Pad']}.size=[64,64]",
                      "data.workers_per_gpu=0", "runner.max_iters=1", "checkpoint_config.save_optimizer=False",
-                     "model.pretrained=None")  # no ImageNet weights in this machine's torch hub cache
+                     # no ImageNet weights in this machine's torch hub cache
+                     "model.pretrained=None", "model.backbone.init_cfg=None")
         assert p.returncode == 0, p.stderr[-2000:]
         logs = glob.glob(str(work_dir / "*.log.json"))
         assert len(logs) == 1

@@ -103,12 +103,11 @@ def test_what_segtrain_lacks_is_listed_in_one_message_and_nothing_is_written(mms
 
 
 def test_a_child_inherits_what_its_base_lacks(mmseg_configs, tmp_path):
-    """upernet_swin_small only changes sizes; its base's SwinTransformer is still named."""
-    src = os.path.join(mmseg_configs, "swin",
-                       "upernet_swin_small_patch4_window7_512x512_160k_ade20k_pretrain_224x224_1K.py")
-    p = subprocess.run([sys.executable, CONVERTER, src, tmp_path / "small.yaml"], capture_output=True, text=True)
+    """twins_pcpvt-b only changes sizes; its base's PCPVT is still named."""
+    src = os.path.join(mmseg_configs, "twins", "twins_pcpvt-b_uperhead_8x2_512x512_160k_ade20k.py")
+    p = subprocess.run([sys.executable, CONVERTER, src, tmp_path / "b.yaml"], capture_output=True, text=True)
     assert p.returncode == 1
-    assert "SwinTransformer (at model.backbone)" in p.stderr, p.stderr
+    assert "PCPVT (at model.backbone)" in p.stderr, p.stderr
 
 
 def test_voc_aug_becomes_the_trainaug_split_and_other_joined_lists_are_refused(mmseg_configs, tmp_path):

@@ -13,6 +13,8 @@ reference environment (scripts/setup.sh, requirements-reference.txt) with MMSeg'
                                               torch.nn MiT and SegformerHead) against MMSeg's own
                                               modules with the same weights, strictly loaded: the
                                               largest output difference of each, as JSON
+  mmseg_side.py swin MODELS_DIR               tests/models/swin_reference.py's torch.nn Swin against
+                                              MMSeg's own SwinTransformer, the same way
 """
 import json
 import sys
@@ -129,6 +131,31 @@ def mit(models_dir):
     print(json.dumps(out))
 
 
+def swin(models_dir):
+    import torch
+    from mmseg.models.backbones import SwinTransformer
+    sys.path.insert(0, models_dir)
+    import swin_reference as ref
+    from parity_reference import randomize
+    out = {}
+    for name, kwargs in ref.SWIN_CASES.items():
+        mine = ref.Swin(**kwargs)
+        randomize(mine, torch.Generator().manual_seed(3))
+        abs_size = kwargs.get("abs_pos_size")
+        theirs = SwinTransformer(embed_dims=kwargs["embed_dims"], depths=list(kwargs["depths"]),
+                                 num_heads=list(kwargs["num_heads"]), window_size=ref.WINDOW, drop_path_rate=0.0,
+                                 use_abs_pos_embed=bool(abs_size), pretrain_img_size=abs_size or 224)
+        theirs.load_state_dict(mine.state_dict(), strict=True)
+        mine.eval(), theirs.eval()
+        # 72x72, and (without the absolute position embedding, which fixes the size) a size that
+        # needs padding at every level.
+        for h, w in [(72, 72)] + ([] if abs_size else [(70, 61)]):
+            x = torch.randn(2, 3, h, w, generator=torch.Generator().manual_seed(4))
+            with torch.no_grad():
+                out[f"{name}_{h}x{w}"] = max(float((a - b).abs().max() / b.abs().max()) for a, b in zip(mine(x), theirs(x)))
+    print(json.dumps(out))
+
+
 if __name__ == "__main__":
     warnings.simplefilter("ignore")
     stand_in_for_mmcv_ops()
@@ -141,5 +168,7 @@ if __name__ == "__main__":
         train(args[0], args[1], int(args[2]))
     elif command == "mit":
         mit(*args)
+    elif command == "swin":
+        swin(*args)
     else:
         sys.exit(f"mmseg_side.py: unknown command {command!r}")

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "segtrain/models/backbones/backbone.h"
+#include "segtrain/models/backbones/transformer_layers.h"
 
 namespace segtrain::models {
 
@@ -40,17 +41,6 @@ struct MixVisionTransformerOptions {
   double norm_eps = 1e-6;  // MMSeg's default norm_cfg: LN with eps 1e-6
   bool with_cp = false;
 };
-
-// Overlapping patch embedding: `projection` (conv) then `norm`; tokens N x HW x C.
-class PatchEmbedImpl : public torch::nn::Module {
- public:
-  PatchEmbedImpl(int64_t in, int64_t dims, int64_t kernel, int64_t stride, double eps);
-  // Tokens, and the feature map's height and width.
-  std::tuple<torch::Tensor, int64_t, int64_t> forward(const torch::Tensor& x);
-  torch::nn::Conv2d projection{nullptr};
-  torch::nn::LayerNorm norm{nullptr};
-};
-TORCH_MODULE(PatchEmbed);
 
 // Efficient multi-head attention (`attn`: torch's MultiheadAttention; `sr` and `norm` where
 // sr_ratio > 1), with the residual: identity + DropPath(dropout(attention)).
