@@ -39,7 +39,7 @@ constexpr int64_t kMergeKernel = 2;
 
 // Pads B x H x W x C right and bottom to multiples of `m`.
 torch::Tensor pad_to_multiple(const torch::Tensor& x, int64_t m) {
-  const int64_t pad_b = (m - x.size(1) % m) % m, pad_r = (m - x.size(2) % m) % m;
+  const int64_t pad_b = corner_padding(x.size(1), m, m), pad_r = corner_padding(x.size(2), m, m);
   if (pad_b == 0 && pad_r == 0) return x;
   return F::pad(x, F::PadFuncOptions({0, 0, 0, pad_r, 0, pad_b}));
 }
@@ -156,13 +156,8 @@ PatchMergingImpl::PatchMergingImpl(int64_t in, int64_t out, int64_t stride, bool
 }
 
 std::tuple<torch::Tensor, int64_t, int64_t> PatchMergingImpl::forward(const torch::Tensor& x, int64_t h, int64_t w) {
-  // Padded right and bottom so that every pixel is in a window (MMSeg's padding='corner').
-  auto pad = [&](int64_t size) {
-    const int64_t out = (size + stride_ - 1) / stride_;
-    return std::max<int64_t>((out - 1) * stride_ + kMergeKernel - size, 0);
-  };
   torch::Tensor map = x.view({x.size(0), h, w, x.size(2)}).permute({0, 3, 1, 2});
-  const int64_t pad_h = pad(h), pad_w = pad(w);
+  const int64_t pad_h = corner_padding(h, kMergeKernel, stride_), pad_w = corner_padding(w, kMergeKernel, stride_);
   if (pad_h > 0 || pad_w > 0) map = F::pad(map, F::PadFuncOptions({0, pad_w, 0, pad_h}));
   // nn.Unfold's order (each channel's kernel x kernel neighbours together), as MMSeg's weights expect.
   torch::Tensor tokens = F::unfold(map, F::UnfoldFuncOptions(kMergeKernel).stride(stride_)).transpose(1, 2);

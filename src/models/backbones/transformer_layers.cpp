@@ -38,6 +38,11 @@ torch::nn::LayerNorm layer_norm(int64_t dims, double eps) {
   return torch::nn::LayerNorm(torch::nn::LayerNormOptions({dims}).eps(eps));
 }
 
+int64_t corner_padding(int64_t size, int64_t kernel, int64_t stride) {
+  const int64_t windows = (size + stride - 1) / stride;
+  return std::max<int64_t>((windows - 1) * stride + kernel - size, 0);
+}
+
 PatchEmbedImpl::PatchEmbedImpl(int64_t in, int64_t dims, int64_t kernel, int64_t stride, Padding padding,
                                bool with_norm, double eps)
     : padding_(padding), stride_(stride) {
@@ -50,8 +55,8 @@ PatchEmbedImpl::PatchEmbedImpl(int64_t in, int64_t dims, int64_t kernel, int64_t
 std::tuple<torch::Tensor, int64_t, int64_t> PatchEmbedImpl::forward(const torch::Tensor& x) {
   torch::Tensor in = x;
   if (padding_ == Padding::kCorner) {
-    // (kernel == stride in Swin: a multiple of the stride covers every pixel.)
-    const int64_t pad_h = (stride_ - x.size(2) % stride_) % stride_, pad_w = (stride_ - x.size(3) % stride_) % stride_;
+    const int64_t kernel = projection->options.kernel_size()->at(0);
+    const int64_t pad_h = corner_padding(x.size(2), kernel, stride_), pad_w = corner_padding(x.size(3), kernel, stride_);
     if (pad_h > 0 || pad_w > 0) in = F::pad(x, F::PadFuncOptions({0, pad_w, 0, pad_h}));
   }
   const torch::Tensor map = projection->forward(in);

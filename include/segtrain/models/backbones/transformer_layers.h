@@ -24,6 +24,10 @@ std::vector<double> stochastic_depth_rates(const std::vector<int64_t>& blocks_pe
 
 torch::nn::LayerNorm layer_norm(int64_t dims, double eps);
 
+// MMSeg's padding='corner': how much to pad one side (right or bottom) of `size` so that windows
+// of `kernel` every `stride` cover every pixel (Swin's patch embedding, windows, patch merging).
+int64_t corner_padding(int64_t size, int64_t kernel, int64_t stride);
+
 // MMSeg's PatchEmbed: `projection` (a conv) then `norm` (LayerNorm, optional); tokens N x HW x C.
 // MiT pads kernel / 2 on every side (overlapping patches); Swin pads the right and bottom edges
 // up to a multiple of the stride (MMSeg's padding='corner'), so no pixel is left out.
